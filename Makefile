@@ -1,0 +1,7 @@
+# Each target is one line calling a hack/ script; see README.md.
+.PHONY: build test image engine lint demo bench
+build: ; hack/build.sh
+engine: ; hack/ensure-docker.sh
+image: ; hack/ensure-docker.sh && hack/build-image.sh
+test: ; hack/test.sh
+lint: ; hack/lint.sh

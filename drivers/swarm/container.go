@@ -1,0 +1,139 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+)
+
+// Containers implements Runtime with one list call: the summary carries
+// state, labels and the network address.
+func (e *Engine) Containers(ctx context.Context, cluster string) ([]Container, error) {
+	list, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: clusterFilter(cluster)})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	out := make([]Container, 0, len(list))
+	for _, s := range list {
+		c := Container{
+			ID:        s.ID,
+			Cluster:   s.Labels[LabelCluster],
+			Node:      s.Labels[LabelNode],
+			Hash:      s.Labels[LabelHash],
+			Running:   s.State == container.StateRunning,
+			State:     string(s.State),
+			SwarmNode: e.swarmNode,
+			Labels:    s.Labels,
+		}
+		if len(s.Names) > 0 {
+			c.Name = trimSlash(s.Names[0])
+		}
+		if s.NetworkSettings != nil {
+			if ep, ok := s.NetworkSettings.Networks[c.Cluster]; ok && ep != nil {
+				c.IP, c.Network = ep.IPAddress, c.Cluster
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// EnsureContainer implements Runtime: create, and on a name conflict
+// inspect and reuse the existing container when it is ours.
+func (e *Engine) EnsureContainer(ctx context.Context, spec ContainerSpec) (Container, error) {
+	defer e.locks.lock("container/" + spec.Name)()
+	labels := maps.Clone(spec.Labels)
+	if labels[LabelCluster] == "" {
+		return Container{}, fmt.Errorf("create container %q: no %s label", spec.Name, LabelCluster)
+	}
+	cfg := &container.Config{
+		Image:    spec.Image,
+		Hostname: spec.Hostname,
+		Env:      spec.Env,
+		Labels:   labels,
+	}
+	init := true
+	host := &container.HostConfig{
+		Init:          &init, // the engine's init reaps orphaned daemons
+		NetworkMode:   container.NetworkMode(spec.Network),
+		CapAdd:        spec.CapAdd,
+		CapDrop:       spec.CapDrop,
+		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
+	}
+	for _, m := range spec.Mounts {
+		mode := "rw"
+		if m.ReadOnly {
+			mode = "ro"
+		}
+		host.Binds = append(host.Binds, m.Source+":"+m.Target+":"+mode)
+	}
+	netcfg := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+		spec.Network: {Aliases: append([]string{spec.Hostname}, spec.Aliases...)},
+	}}
+	id := ""
+	resp, err := e.cli.ContainerCreate(ctx, cfg, host, netcfg, nil, spec.Name)
+	switch {
+	case err == nil:
+		id = resp.ID
+	case cerrdefs.IsConflict(err):
+		ins, ierr := e.cli.ContainerInspect(ctx, spec.Name)
+		if ierr != nil {
+			return Container{}, fmt.Errorf("inspect container %q after conflict: %w", spec.Name, ierr)
+		}
+		if ins.Config == nil || ins.Config.Labels[LabelCluster] != labels[LabelCluster] {
+			return Container{}, fmt.Errorf("container %q exists but does not belong to cluster %q: remove or rename it", spec.Name, labels[LabelCluster])
+		}
+		id = ins.ID
+	default:
+		return Container{}, fmt.Errorf("create container %q: %w", spec.Name, err)
+	}
+	if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return Container{}, fmt.Errorf("start container %q: %w", spec.Name, err)
+	}
+	return e.inspectContainer(ctx, id)
+}
+
+func (e *Engine) inspectContainer(ctx context.Context, id string) (Container, error) {
+	ins, err := e.cli.ContainerInspect(ctx, id)
+	if err != nil {
+		return Container{}, fmt.Errorf("inspect container %s: %w", id, err)
+	}
+	c := Container{
+		ID:        ins.ID,
+		Name:      trimSlash(ins.Name),
+		Cluster:   ins.Config.Labels[LabelCluster],
+		Node:      ins.Config.Labels[LabelNode],
+		Hash:      ins.Config.Labels[LabelHash],
+		SwarmNode: e.swarmNode,
+		Labels:    ins.Config.Labels,
+	}
+	if ins.State != nil {
+		c.Running, c.State = ins.State.Running, ins.State.Status
+	}
+	if ins.NetworkSettings != nil {
+		if ep, ok := ins.NetworkSettings.Networks[c.Cluster]; ok && ep != nil {
+			c.IP, c.Network = ep.IPAddress, c.Cluster
+		}
+	}
+	return c, nil
+}
+
+// RemoveContainer implements Runtime.
+func (e *Engine) RemoveContainer(ctx context.Context, id string) error {
+	err := e.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", id, err)
+	}
+	return nil
+}
+
+func trimSlash(s string) string {
+	if len(s) > 0 && s[0] == '/' {
+		return s[1:]
+	}
+	return s
+}

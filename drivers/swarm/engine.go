@@ -1,0 +1,100 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sync"
+
+	"github.com/docker/docker/client"
+)
+
+// EnvAllowInsecureTCP, set to 1, lets lvc use a plain tcp:// engine on
+// another host. Without TLS anybody on the network can drive that engine.
+const EnvAllowInsecureTCP = "LVC_ALLOW_INSECURE_TCP"
+
+// Engine is the Docker implementation of Runtime.
+type Engine struct {
+	cli       *client.Client
+	swarmNode string // hostname of the engine's swarm node
+
+	locks keyedMutex // serialises ensures of one object within this process
+}
+
+var _ Runtime = (*Engine)(nil)
+
+// NewFromEnv connects to the engine named by DOCKER_HOST, DOCKER_TLS_VERIFY
+// and DOCKER_CERT_PATH (the local socket when unset), negotiating the API
+// version. The caller closes the Engine.
+func NewFromEnv(ctx context.Context) (*Engine, error) {
+	if err := checkEndpoint(os.Getenv("DOCKER_HOST"), os.Getenv("DOCKER_TLS_VERIFY") != "" || os.Getenv("DOCKER_CERT_PATH") != "", os.Getenv(EnvAllowInsecureTCP) == "1"); err != nil {
+		return nil, err
+	}
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	return newEngine(ctx, cli)
+}
+
+func newEngine(ctx context.Context, cli *client.Client) (*Engine, error) {
+	info, err := cli.Info(ctx)
+	if err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("docker engine at %s does not answer: %w (run hack/ensure-docker.sh)", cli.DaemonHost(), err)
+	}
+	return &Engine{cli: cli, swarmNode: info.Name}, nil
+}
+
+// Client exposes the Docker client for callers that need more than Runtime.
+func (e *Engine) Client() *client.Client { return e.cli }
+
+// Close releases the client's connections.
+func (e *Engine) Close() error { return e.cli.Close() }
+
+// checkEndpoint refuses a plain tcp:// engine on another host: the seed's
+// set-up exposed dockerd unauthenticated on port 2375, and lvc must not
+// need that.
+func checkEndpoint(host string, tls, allowInsecure bool) error {
+	if host == "" || tls || allowInsecure {
+		return nil
+	}
+	u, err := url.Parse(host)
+	if err != nil {
+		return fmt.Errorf("DOCKER_HOST %q: %w", host, err)
+	}
+	if u.Scheme != "tcp" && u.Scheme != "http" {
+		return nil
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("DOCKER_HOST %s is a plain TCP endpoint on another host: anyone who reaches it controls that engine; use TLS (DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH) or ssh://, or set %s=1 to accept the risk", host, EnvAllowInsecureTCP)
+}
+
+// keyedMutex hands out one mutex per key.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*sync.Mutex
+}
+
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*sync.Mutex{}
+	}
+	l, ok := k.m[key]
+	if !ok {
+		l = &sync.Mutex{}
+		k.m[key] = l
+	}
+	k.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}

@@ -1,0 +1,165 @@
+package swarm_test
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/internal/testenv"
+)
+
+func twoNodes(t *testing.T, e *swarm.Engine) (string, []swarm.Container) {
+	t.Helper()
+	ctx := t.Context()
+	cluster := testenv.ClusterName(t, e)
+	if _, err := e.EnsureNetwork(ctx, swarm.NetworkSpec{Name: cluster, Cluster: cluster}); err != nil {
+		t.Fatal(err)
+	}
+	var cs []swarm.Container
+	for i := 1; i <= 2; i++ {
+		c, err := e.EnsureContainer(ctx, swarm.ContainerSpec{
+			Name:     fmt.Sprintf("%s-%d", cluster, i),
+			Hostname: fmt.Sprintf("node-%d", i),
+			Aliases:  []string{fmt.Sprintf("alias-%d", i)},
+			Image:    testenv.Image(),
+			Network:  cluster,
+			Labels:   map[string]string{swarm.LabelCluster: cluster, swarm.LabelNode: fmt.Sprintf("node-%d", i)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.Running || c.IP == "" {
+			t.Fatalf("EnsureContainer(%d) = %+v, want running with an IP", i, c)
+		}
+		cs = append(cs, c)
+	}
+	return cluster, cs
+}
+
+func TestIntegrationNodesResolveEachOther(t *testing.T) {
+	e := testenv.Engine(t)
+	_, cs := twoNodes(t, e)
+	for i, c := range cs {
+		peer := cs[1-i]
+		for _, name := range []string{fmt.Sprintf("node-%d", 2-i), fmt.Sprintf("alias-%d", 2-i)} {
+			r, err := e.Exec(t.Context(), c.ID, swarm.ExecOptions{Argv: []string{"getent", "hosts", name}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.ExitCode != 0 || !strings.HasPrefix(string(r.Stdout), peer.IP+" ") {
+				t.Errorf("getent hosts %s on %s = %d %q, want %s", name, c.Node, r.ExitCode, r.Stdout, peer.IP)
+			}
+		}
+	}
+	listed, err := e.Containers(t.Context(), cs[0].Cluster)
+	if err != nil || len(listed) != 2 {
+		t.Fatalf("Containers() = %d, %v; want 2", len(listed), err)
+	}
+}
+
+func TestIntegrationExecExitCodeAndStreams(t *testing.T) {
+	e := testenv.Engine(t)
+	_, cs := twoNodes(t, e)
+	r, err := e.Exec(t.Context(), cs[0].ID, swarm.ExecOptions{Argv: []string{"sh", "-c", "echo out; echo err >&2; exit 7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ExitCode != 7 || string(r.Stdout) != "out\n" || string(r.Stderr) != "err\n" {
+		t.Errorf("exec = %d %q %q, want 7 \"out\\n\" \"err\\n\"", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	r, err = e.Exec(t.Context(), cs[0].ID, swarm.ExecOptions{Argv: []string{"cat"}, Stdin: strings.NewReader("piped")})
+	if err != nil || string(r.Stdout) != "piped" {
+		t.Errorf("exec cat with stdin = %q, %v; want \"piped\"", r.Stdout, err)
+	}
+	_, err = swarm.Run(t.Context(), e, cs[0].ID, swarm.ExecOptions{Argv: []string{"false"}})
+	if err == nil || !strings.Contains(err.Error(), "exec false: exit code 1") {
+		t.Errorf("Run(false) error = %v, want exit code 1", err)
+	}
+}
+
+func TestIntegrationFilesRoundTrip(t *testing.T) {
+	e := testenv.Engine(t)
+	_, cs := twoNodes(t, e)
+	var content []byte
+	for i := 0; i < 3000; i++ {
+		content = append(content, byte(i%256))
+	}
+	content = append(content, []byte("\nLVC_EOF\n'\"$(x)\n")...)
+	files := []swarm.File{
+		{Path: "/tmp/lvc/bin.dat", Content: content, Mode: 0o600},
+		{Path: "/etc/hosts", Content: []byte("127.0.0.1 localhost\n10.9.9.9 faraway\n")},
+	}
+	if err := e.WriteFiles(t.Context(), cs[0].ID, files); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		got, err := e.ReadFile(t.Context(), cs[0].ID, f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, f.Content) {
+			t.Errorf("ReadFile(%s) = %d bytes, want %d identical bytes", f.Path, len(got), len(f.Content))
+		}
+	}
+	r, _ := e.Exec(t.Context(), cs[0].ID, swarm.ExecOptions{Argv: []string{"stat", "-c", "%a", "/tmp/lvc/bin.dat"}})
+	if strings.TrimSpace(string(r.Stdout)) != "600" {
+		t.Errorf("mode of bin.dat = %q, want 600", r.Stdout)
+	}
+	// /etc/hosts is a bind mount: the write must have gone in place.
+	r, _ = e.Exec(t.Context(), cs[0].ID, swarm.ExecOptions{Argv: []string{"getent", "hosts", "faraway"}})
+	if !strings.HasPrefix(string(r.Stdout), "10.9.9.9") {
+		t.Errorf("getent hosts faraway = %q, want 10.9.9.9", r.Stdout)
+	}
+}
+
+func TestIntegrationConcurrentEnsureCreatesOne(t *testing.T) {
+	e := testenv.Engine(t)
+	ctx := t.Context()
+	cluster := testenv.ClusterName(t, e)
+	var wg sync.WaitGroup
+	ids := make([]string, 10)
+	errs := make([]error, 10)
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := e.EnsureNetwork(ctx, swarm.NetworkSpec{Name: cluster, Cluster: cluster})
+			if err == nil {
+				c, cerr := e.EnsureContainer(ctx, swarm.ContainerSpec{Name: cluster + "-1", Hostname: "node-1", Image: testenv.Image(), Network: cluster,
+					Labels: map[string]string{swarm.LabelCluster: cluster}})
+				ids[i], err = n.ID+"/"+c.ID, cerr
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i := range 10 {
+		if errs[i] != nil || ids[i] != ids[0] {
+			t.Errorf("ensure #%d = %q, %v; want %q", i, ids[i], errs[i], ids[0])
+		}
+	}
+	ns, _ := e.Networks(ctx, cluster)
+	cs, _ := e.Containers(ctx, cluster)
+	if len(ns) != 1 || len(cs) != 1 {
+		t.Errorf("after 10 concurrent ensures: %d networks, %d containers; want 1 and 1", len(ns), len(cs))
+	}
+}
+
+func TestIntegrationTopListsProcesses(t *testing.T) {
+	e := testenv.Engine(t)
+	_, cs := twoNodes(t, e)
+	ps, err := e.Top(t.Context(), cs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range ps {
+		found = found || strings.Contains(p.Command, "sleep infinity")
+	}
+	if !found {
+		t.Errorf("Top() = %+v, want a sleep infinity process", ps)
+	}
+}

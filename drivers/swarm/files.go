@@ -1,0 +1,68 @@
+package swarm
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"path"
+	"strings"
+)
+
+// File is a file to write into a container.
+type File struct {
+	Path    string
+	Content []byte
+	Mode    uint32 // 0 means 0644
+	Owner   string // user[:group]; empty means root
+}
+
+// WriteFiles writes files into a container in one exec. Each file is
+// rewritten in place (truncate, not rename), which /etc/hosts needs since
+// it is a bind mount. The contents travel on stdin, never in argv, so
+// secrets do not show up in the process table or in exec events.
+func (e *Engine) WriteFiles(ctx context.Context, id string, files []File) error {
+	if len(files) == 0 {
+		return nil
+	}
+	_, err := Run(ctx, e, id, ExecOptions{Argv: []string{"sh", "-s"}, Stdin: strings.NewReader(writeScript(files))})
+	return err
+}
+
+// writeScript renders a POSIX sh script that writes files; the content is
+// base64 so that any byte survives the heredoc.
+func writeScript(files []File) string {
+	var b strings.Builder
+	b.WriteString("set -e\numask 077\n")
+	for _, f := range files {
+		mode := f.Mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		p := shellWord(f.Path)
+		fmt.Fprintf(&b, "mkdir -p %s\n", shellWord(path.Dir(f.Path)))
+		fmt.Fprintf(&b, "base64 -d > %s <<'LVC_EOF'\n", p)
+		enc := base64.StdEncoding.EncodeToString(f.Content)
+		for len(enc) > 76 {
+			b.WriteString(enc[:76] + "\n")
+			enc = enc[76:]
+		}
+		b.WriteString(enc + "\nLVC_EOF\n")
+		fmt.Fprintf(&b, "chmod %o %s\n", mode, p)
+		if f.Owner != "" {
+			fmt.Fprintf(&b, "chown %s %s\n", shellWord(f.Owner), p)
+		}
+	}
+	return b.String()
+}
+
+func shellWord(s string) string { return ShellQuote([]string{s}) }
+
+// ReadFile returns a file's content from a container.
+func (e *Engine) ReadFile(ctx context.Context, id, path string) ([]byte, error) {
+	r, err := Run(ctx, e, id, ExecOptions{Argv: []string{"cat", "--", path}})
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(r.Stdout), nil
+}

@@ -1,0 +1,66 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/network"
+)
+
+// EnsureNetwork implements Runtime: inspect, create when missing, and on a
+// conflict inspect again and reuse.
+func (e *Engine) EnsureNetwork(ctx context.Context, spec NetworkSpec) (Network, error) {
+	defer e.locks.lock("network/" + spec.Name)()
+	if n, err := e.inspectNetwork(ctx, spec); err == nil || !cerrdefs.IsNotFound(err) {
+		return n, err
+	}
+	labels := map[string]string{LabelCluster: spec.Cluster}
+	maps.Copy(labels, spec.Labels)
+	opts := network.CreateOptions{
+		Driver:     "overlay",
+		Scope:      "swarm",
+		Attachable: true,
+		Labels:     labels,
+	}
+	if spec.Subnet != "" {
+		opts.IPAM = &network.IPAM{Config: []network.IPAMConfig{{Subnet: spec.Subnet}}}
+	}
+	if _, err := e.cli.NetworkCreate(ctx, spec.Name, opts); err != nil && !cerrdefs.IsConflict(err) {
+		return Network{}, fmt.Errorf("create network %q: %w", spec.Name, err)
+	}
+	return e.inspectNetwork(ctx, spec)
+}
+
+func (e *Engine) inspectNetwork(ctx context.Context, spec NetworkSpec) (Network, error) {
+	n, err := e.cli.NetworkInspect(ctx, spec.Name, network.InspectOptions{})
+	if err != nil {
+		return Network{}, err
+	}
+	if n.Labels[LabelCluster] != spec.Cluster {
+		return Network{}, fmt.Errorf("network %q exists but does not belong to cluster %q (label %s=%q): remove or rename it", spec.Name, spec.Cluster, LabelCluster, n.Labels[LabelCluster])
+	}
+	return Network{ID: n.ID, Name: n.Name, Cluster: spec.Cluster, Labels: n.Labels}, nil
+}
+
+// Networks implements Runtime.
+func (e *Engine) Networks(ctx context.Context, cluster string) ([]Network, error) {
+	list, err := e.cli.NetworkList(ctx, network.ListOptions{Filters: clusterFilter(cluster)})
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	out := make([]Network, 0, len(list))
+	for _, n := range list {
+		out = append(out, Network{ID: n.ID, Name: n.Name, Cluster: n.Labels[LabelCluster], Labels: n.Labels})
+	}
+	return out, nil
+}
+
+// RemoveNetwork implements Runtime.
+func (e *Engine) RemoveNetwork(ctx context.Context, id string) error {
+	if err := e.cli.NetworkRemove(ctx, id); err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("remove network %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package swarm
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Runtime is the seam between the reconciler and a container engine. The
+// Docker implementation is Engine; tests use an in-memory fake.
+type Runtime interface {
+	// EnsureNetwork returns the cluster's network, creating it when missing.
+	// Idempotent and safe to call concurrently.
+	EnsureNetwork(ctx context.Context, spec NetworkSpec) (Network, error)
+	// Networks lists lvc's networks of cluster ("" for all clusters).
+	Networks(ctx context.Context, cluster string) ([]Network, error)
+	// RemoveNetwork removes a network; a missing one is not an error.
+	RemoveNetwork(ctx context.Context, id string) error
+
+	// Containers lists lvc's containers of cluster ("" for all), running or not.
+	Containers(ctx context.Context, cluster string) ([]Container, error)
+	// EnsureContainer creates and starts the container when missing, starts
+	// it when stopped, and returns it. Idempotent and safe to call concurrently.
+	EnsureContainer(ctx context.Context, spec ContainerSpec) (Container, error)
+	// RemoveContainer force-removes a container; a missing one is not an error.
+	RemoveContainer(ctx context.Context, id string) error
+
+	// Exec runs argv in a container and waits for it. A non-zero exit code
+	// is data in the result, not an error.
+	Exec(ctx context.Context, id string, opts ExecOptions) (ExecResult, error)
+	// Start runs argv in a container detached, with stdio going nowhere
+	// (callers redirect inside argv).
+	Start(ctx context.Context, id string, argv, env []string, user string) error
+	// WriteFiles writes files in one exec, in place, contents on stdin.
+	WriteFiles(ctx context.Context, id string, files []File) error
+	// ReadFile returns a file of a container.
+	ReadFile(ctx context.Context, id, path string) ([]byte, error)
+	// Top lists a container's processes without starting an exec.
+	Top(ctx context.Context, id string) ([]Process, error)
+
+	// Events streams lvc's container events until ctx ends, reconnecting
+	// without losing events. The channel is closed when ctx ends.
+	Events(ctx context.Context) <-chan Event
+}
+
+// NetworkSpec describes a cluster network.
+type NetworkSpec struct {
+	Name    string
+	Cluster string
+	Subnet  string // optional CIDR
+	Labels  map[string]string
+}
+
+// Network is an observed network.
+type Network struct {
+	ID      string
+	Name    string
+	Cluster string
+	Labels  map[string]string
+}
+
+// Mount is a bind mount of a host path.
+type Mount struct {
+	Source   string
+	Target   string
+	ReadOnly bool
+}
+
+// ContainerSpec describes one node container.
+type ContainerSpec struct {
+	Name     string
+	Hostname string
+	Image    string
+	Network  string
+	Aliases  []string // extra DNS names on the network
+	Env      []string
+	Mounts   []Mount
+	CapAdd   []string
+	CapDrop  []string
+	Labels   map[string]string // must include LabelCluster
+}
+
+// Container is an observed container.
+type Container struct {
+	ID        string
+	Name      string
+	Cluster   string
+	Node      string // lvc hostname, node-<i>
+	Hash      string
+	Running   bool
+	State     string
+	IP        string // address on the cluster network, when attached
+	Network   string // the cluster network's name, when attached
+	SwarmNode string
+	Labels    map[string]string
+}
+
+// ExecOptions configures Exec.
+type ExecOptions struct {
+	Argv  []string
+	Env   []string
+	User  string
+	Stdin io.Reader // optional
+}
+
+// ExecResult is the outcome of a finished exec.
+type ExecResult struct {
+	ExitCode int
+	Stdout   []byte
+	Stderr   []byte
+}
+
+// Process is one row of a container's process table.
+type Process struct {
+	PID     int
+	PPID    int
+	Command string // full command line
+}
+
+// Event is a container event of one of lvc's clusters.
+type Event struct {
+	Cluster   string
+	Container string // container name
+	Action    string // e.g. die, start, destroy, exec_die
+	Time      time.Time
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Build bin/lvc and bin/lvc-controller.
+set -o errexit -o nounset -o pipefail
+cd "$(dirname "$0")/.."
+version=$(git describe --always --dirty 2>/dev/null || echo dev)
+ldflags="-X github.com/ovis-hpc/lvc/internal/version.Version=$version"
+mkdir -p bin
+go build -ldflags "$ldflags" -o bin/lvc ./cmd/lvc
+go build -ldflags "$ldflags" -o bin/lvc-controller ./cmd/controller
