@@ -1,0 +1,242 @@
+package v1
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// APIVersion and Kind are the only TypeMeta values a manifest may carry.
+const (
+	APIVersion = "lvc/v1"
+	Kind       = "LDMSDCluster"
+)
+
+// Services that a cluster can run, in the order they are started.
+const (
+	ServiceSshd   = "sshd"
+	ServiceMunged = "munged"
+	ServiceSlurm  = "slurm"
+	ServiceLdmsd  = "ldmsd"
+)
+
+// AllServices lists every known service in start order; it is also the
+// default of spec.services.
+var AllServices = []string{ServiceSshd, ServiceMunged, ServiceSlurm, ServiceLdmsd}
+
+// Daemon restart policies.
+const (
+	RestartAlways = "always"
+	RestartNever  = "never"
+)
+
+// DaemonTypeSampler is the daemon type whose nodes run slurmd.
+const DaemonTypeSampler = "sampler"
+
+// TypeMeta names the schema of an object.
+type TypeMeta struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+}
+
+// ObjectMeta is the part of the Kubernetes object metadata lvc uses.
+type ObjectMeta struct {
+	// Name is the cluster name: Docker network and container name prefix.
+	Name        string            `json:"name"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Generation is set by the controller, never by users; it grows when
+	// the spec changes.
+	Generation int64 `json:"generation,omitempty"`
+}
+
+// Source tells where a decoded object came from. It is not serialized.
+type Source struct {
+	// File is the manifest path as given; it prefixes error messages and
+	// its directory anchors relative mount sources. May be empty.
+	File string
+	// Doc is the 1-based position of the document in File.
+	Doc int
+}
+
+// LDMSDCluster is a virtual HPC cluster: containers node-1..N on one
+// network, running sshd, munged, Slurm and ldmsd as its spec says.
+type LDMSDCluster struct {
+	TypeMeta `json:",inline"`
+	Metadata ObjectMeta          `json:"metadata"`
+	Spec     LDMSDClusterSpec    `json:"spec"`
+	Status   *LDMSDClusterStatus `json:"status,omitempty"`
+
+	// Source is filled by Decode.
+	Source Source `json:"-"`
+}
+
+// LDMSDClusterSpec is the seed's LDMSDClusterSpec with the same snake_case
+// field names, plus the options later Python versions and lvc added.
+type LDMSDClusterSpec struct {
+	// Name, if given, must equal metadata.name (the Python spec had it).
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	Type        string `json:"type,omitempty"`
+	// Define holds daemon templates, referred to by a daemon's asset.
+	Define []DaemonSpec `json:"define,omitempty"`
+	// Daemons are one per container: daemon i runs on node-i.
+	Daemons []DaemonSpec `json:"daemons,omitempty"`
+	// Image of every container. Default DefaultImage.
+	Image string `json:"image,omitempty"`
+	// OvisPrefix is the host path mounted read-only at /opt/ovis.
+	OvisPrefix string `json:"ovis_prefix,omitempty"`
+	// Env is the cluster-wide environment, least precedence.
+	Env Env `json:"env,omitempty"`
+	// Mounts are "SRC:DST:MODE" bind mounts added to every container.
+	Mounts  []string `json:"mounts,omitempty"`
+	CapAdd  []string `json:"cap_add,omitempty"`
+	CapDrop []string `json:"cap_drop,omitempty"`
+	// Services lists which of sshd, munged, slurm, ldmsd run.
+	Services []string `json:"services,omitempty"`
+	// CPUPerNode is the CPUs= of every slurm node.
+	CPUPerNode int `json:"cpu_per_node,omitempty"`
+	// Oversubscribe is the slurm partition's OverSubscribe= value.
+	Oversubscribe Oversubscribe `json:"oversubscribe,omitempty"`
+	// SlurmLogLevel is SlurmctldDebug and SlurmdDebug.
+	SlurmLogLevel string `json:"slurm_loglevel,omitempty"`
+	// Plugstack lines make /etc/slurm/plugstack.conf.
+	Plugstack []PlugstackEntry `json:"plugstack,omitempty"`
+	// Subnet is the network's CIDR; empty lets Docker choose.
+	Subnet string `json:"subnet,omitempty"`
+	// AllowHostMounts permits mounting / or the Docker socket.
+	AllowHostMounts bool `json:"allow_host_mounts,omitempty"`
+}
+
+// DaemonSpec is a daemon template (in define) or a daemon (in daemons).
+type DaemonSpec struct {
+	// Name names a template; a daemon's name is kept but unused.
+	Name string `json:"name,omitempty"`
+	// Host is the alias of the daemon's node.
+	Host string `json:"host,omitempty"`
+	// Asset names the template in define this daemon extends.
+	Asset      string    `json:"asset,omitempty"`
+	Type       string    `json:"type,omitempty"`
+	ListenPort int       `json:"listen_port,omitempty"`
+	ListenXprt string    `json:"listen_xprt,omitempty"`
+	ListenAuth string    `json:"listen_auth,omitempty"`
+	Env        Env       `json:"env,omitempty"`
+	Samplers   []Sampler `json:"samplers,omitempty"`
+	// Config lines, when present, are the whole ldmsd config file.
+	Config     []string `json:"config,omitempty"`
+	LogFile    string   `json:"log_file,omitempty"`
+	LogLevel   string   `json:"log_level,omitempty"`
+	ConfigFile string   `json:"config_file,omitempty"`
+	// Restart is always or never: whether a dead ldmsd is started again.
+	Restart string `json:"restart,omitempty"`
+}
+
+// Sampler is a sampler plugin that ldmsd loads and configures.
+type Sampler struct {
+	Plugin string   `json:"plugin"`
+	Config []string `json:"config,omitempty"`
+	Start  bool     `json:"start,omitempty"`
+}
+
+// PlugstackEntry is one line of plugstack.conf.
+type PlugstackEntry struct {
+	Required bool     `json:"required,omitempty"`
+	Path     string   `json:"path"`
+	Args     []string `json:"args,omitempty"`
+}
+
+// Condition types written by the controller.
+const (
+	ConditionReady        = "Ready"
+	ConditionNetworkReady = "NetworkReady"
+	ConditionNodesReady   = "NodesReady"
+	ConditionSshdReady    = "SshdReady"
+	ConditionMungeReady   = "MungeReady"
+	ConditionSlurmReady   = "SlurmReady"
+	ConditionLdmsdReady   = "LdmsdReady"
+)
+
+// Condition statuses.
+const (
+	ConditionTrue    = "True"
+	ConditionFalse   = "False"
+	ConditionUnknown = "Unknown"
+)
+
+// Cluster phases.
+const (
+	PhasePending     = "Pending"
+	PhaseProgressing = "Progressing"
+	PhaseReady       = "Ready"
+	PhaseDegraded    = "Degraded"
+	PhaseFailed      = "Failed"
+	PhaseDeleting    = "Deleting"
+)
+
+// LDMSDClusterStatus is written by the controller to the status file.
+type LDMSDClusterStatus struct {
+	// Manifest is the file the cluster was last read from.
+	Manifest           string       `json:"manifest,omitempty"`
+	ObservedGeneration int64        `json:"observedGeneration,omitempty"`
+	Phase              string       `json:"phase,omitempty"`
+	Conditions         []Condition  `json:"conditions,omitempty"`
+	Nodes              []NodeStatus `json:"nodes,omitempty"`
+}
+
+// Condition is one observed aspect of the cluster, as in Kubernetes.
+type Condition struct {
+	Type               string    `json:"type"`
+	Status             string    `json:"status"`
+	Reason             string    `json:"reason,omitempty"`
+	Message            string    `json:"message,omitempty"`
+	LastTransitionTime time.Time `json:"lastTransitionTime"`
+}
+
+// NodeStatus is the observed state of one container.
+type NodeStatus struct {
+	Hostname    string         `json:"hostname"`
+	Aliases     []string       `json:"aliases,omitempty"`
+	Role        string         `json:"role,omitempty"`
+	State       string         `json:"state,omitempty"`
+	Container   string         `json:"container,omitempty"`
+	ContainerID string         `json:"containerID,omitempty"`
+	IP          string         `json:"ip,omitempty"`
+	SwarmNode   string         `json:"swarmNode,omitempty"`
+	Daemons     []DaemonStatus `json:"daemons,omitempty"`
+}
+
+// DaemonStatus is the observed state of one daemon process on a node.
+type DaemonStatus struct {
+	Name      string `json:"name"`
+	State     string `json:"state,omitempty"`
+	PID       int    `json:"pid,omitempty"`
+	Restarts  int    `json:"restarts,omitempty"`
+	LastError string `json:"lastError,omitempty"`
+}
+
+// Oversubscribe is the slurm partition's OverSubscribe value: "NO", "YES",
+// "FORCE", "EXCLUSIVE" (YES and FORCE may take ":COUNT"). A YAML boolean is
+// accepted too, since an unquoted no/yes may come from a YAML 1.1 writer:
+// false is "NO" and true is "YES".
+type Oversubscribe string
+
+// UnmarshalJSON accepts a string or a boolean.
+func (o *Oversubscribe) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var b bool
+	if err := json.Unmarshal(data, &b); err == nil {
+		*o = "NO"
+		if b {
+			*o = "YES"
+		}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("expected string or boolean")
+	}
+	*o = Oversubscribe(s)
+	return nil
+}
