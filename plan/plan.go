@@ -1,0 +1,357 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/ldmsd"
+	"github.com/ovis-hpc/lvc/drivers/slurm"
+)
+
+// Node roles.
+const (
+	RoleCompute = "compute"
+	RoleService = "service"
+)
+
+// Slurm roles of a node.
+const (
+	SlurmNone = ""
+	Slurmd    = "slurmd"
+	Slurmctld = "slurmctld"
+)
+
+// OvisMount is where ovis_prefix is mounted in every container.
+const OvisMount = "/opt/ovis"
+
+// ovisEnv is the container env that lets OVIS programs run from the
+// read-only /opt/ovis mount; spec env goes on top of it.
+var ovisEnv = v1.Env{
+	{Name: "PATH", Value: "/opt/ovis/bin:/opt/ovis/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+	{Name: "LD_LIBRARY_PATH", Value: "/opt/ovis/lib"},
+	{Name: "ZAP_LIBPATH", Value: "/opt/ovis/lib/ovis-ldms:/opt/ovis/lib/ovis-lib"},
+	{Name: "LDMSD_PLUGIN_LIBPATH", Value: "/opt/ovis/lib/ovis-ldms"},
+}
+
+// Plan is the desired state of one cluster, resolved down to what each
+// container and daemon needs. It is computed by Build and never changed.
+type Plan struct {
+	Cluster string
+	// Network is the overlay network's name (the cluster name).
+	Network string
+	// Subnet is the network's CIDR, or empty to let Docker choose.
+	Subnet   string
+	Image    string
+	Services []string
+	// Nodes are node-1..node-N in order; the last is the service node.
+	Nodes []Node
+	// SlurmNodes are the hostnames running slurmd (sampler daemons' nodes).
+	SlurmNodes []string
+	// ServiceNode is the hostname of the last node (slurmctld, ldms_ls).
+	ServiceNode string
+	// SlurmConf, CgroupConf and PlugstackConf are the files written to
+	// every node with a SlurmRole; all empty when slurm is not a service,
+	// PlugstackConf empty without a plugstack.
+	SlurmConf     string
+	CgroupConf    string
+	PlugstackConf string
+	// SlurmHash changes exactly when the slurm files change.
+	SlurmHash string
+}
+
+// Node is one container.
+type Node struct {
+	Index int // 1-based
+	// ContainerName is <cluster>-<Index>.
+	ContainerName string
+	// Hostname is node-<Index>.
+	Hostname string
+	// Aliases are the daemon's host, if it has one.
+	Aliases []string
+	Role    string
+	Image   string
+	// Env is the container env: OVIS paths, then spec env on top.
+	Env     v1.Env
+	Mounts  []Mount
+	CapAdd  []string
+	CapDrop []string
+	// Daemons are the ldmsd of this node (none on the service node or
+	// without the ldmsd service).
+	Daemons []Daemon
+	// SlurmRole is SlurmNone, Slurmd or Slurmctld.
+	SlurmRole string
+	// Files are written on the node before its daemons start: the ldmsd
+	// config and, on slurm nodes, the slurm files.
+	Files []File
+	// ContainerHash is the hex SHA-256 of exactly what creating the
+	// container depends on (image, hostname, aliases, env, mounts,
+	// capabilities): when it changes, the container must be recreated.
+	// The role is not in it: the service node of a cluster that grows
+	// becomes a compute node in place.
+	ContainerHash string
+}
+
+// Mount is a bind mount.
+type Mount struct {
+	Source   string
+	Target   string
+	ReadOnly bool
+}
+
+// String returns SRC:DST:MODE.
+func (m Mount) String() string {
+	mode := "rw"
+	if m.ReadOnly {
+		mode = "ro"
+	}
+	return m.Source + ":" + m.Target + ":" + mode
+}
+
+// File is a file to write in a container.
+type File struct {
+	Path    string
+	Content string
+	Mode    uint32
+}
+
+// Daemon is one ldmsd to run on a node.
+type Daemon struct {
+	// Name identifies the daemon on its node ("ldmsd").
+	Name string
+	Argv []string
+	// Env is the daemon's own merged env (spec < template < daemon), with
+	// %key% substituted; it is given to the exec on top of the container's.
+	Env        v1.Env
+	ConfigFile string
+	Config     string
+	LogFile    string
+	// Restart is v1.RestartAlways or v1.RestartNever.
+	Restart string
+	Port    int
+	Xprt    string
+	Auth    string
+	// Hash is the hex SHA-256 of argv, env and config: when it changes,
+	// the daemon must be restarted.
+	Hash string
+}
+
+// Build computes the plan of a cluster that went through v1.Load (or
+// v1.SetDefaults). It validates c again and returns the v1.ErrorList if it
+// is not valid. It does not change c.
+func Build(c *v1.LDMSDCluster) (*Plan, error) {
+	if err := v1.Validate(c); err != nil {
+		return nil, err
+	}
+	daemons, err := v1.Expand(c)
+	if err != nil {
+		return nil, err
+	}
+	s := &c.Spec
+	name := c.Metadata.Name
+	has := func(svc string) bool { return slices.Contains(s.Services, svc) }
+	p := &Plan{
+		Cluster:  name,
+		Network:  name,
+		Subnet:   s.Subnet,
+		Image:    s.Image,
+		Services: slices.Clone(s.Services),
+	}
+
+	env := ovisEnv.Merge(s.Env)
+	mounts, err := specMounts(s)
+	if err != nil {
+		return nil, err
+	}
+	n := len(daemons) + 1
+	p.ServiceNode = hostname(n)
+	for i := 1; i <= n; i++ {
+		node := Node{
+			Index:         i,
+			ContainerName: name + "-" + strconv.Itoa(i),
+			Hostname:      hostname(i),
+			Role:          RoleCompute,
+			Image:         s.Image,
+			Env:           slices.Clone(env),
+			Mounts:        slices.Clone(mounts),
+			CapAdd:        slices.Clone(s.CapAdd),
+			CapDrop:       slices.Clone(s.CapDrop),
+		}
+		if i == n {
+			node.Role = RoleService
+			if has(v1.ServiceSlurm) {
+				node.SlurmRole = Slurmctld
+			}
+		} else {
+			d := daemons[i-1]
+			if d.Host != "" {
+				node.Aliases = []string{d.Host}
+			}
+			if has(v1.ServiceSlurm) && d.Type == v1.DaemonTypeSampler {
+				node.SlurmRole = Slurmd
+				p.SlurmNodes = append(p.SlurmNodes, node.Hostname)
+			}
+			if has(v1.ServiceLdmsd) {
+				dm := daemon(d)
+				node.Daemons = []Daemon{dm}
+				node.Files = append(node.Files, File{Path: dm.ConfigFile, Content: dm.Config, Mode: 0o644})
+			}
+		}
+		node.ContainerHash = containerHash(&node)
+		p.Nodes = append(p.Nodes, node)
+	}
+
+	if has(v1.ServiceSlurm) {
+		p.SlurmConf = slurm.SlurmConf(slurm.ConfOptions{
+			ControlHost:   p.ServiceNode,
+			Nodes:         p.SlurmNodes,
+			CPUs:          s.CPUPerNode,
+			Oversubscribe: string(s.Oversubscribe),
+			LogLevel:      s.SlurmLogLevel,
+			Plugstack:     len(s.Plugstack) > 0,
+		})
+		p.CgroupConf = slurm.CgroupConf()
+		if len(s.Plugstack) > 0 {
+			p.PlugstackConf = slurm.PlugstackConf(s.Plugstack)
+		}
+		p.SlurmHash = hash(p.SlurmConf, p.CgroupConf, p.PlugstackConf)
+		for i := range p.Nodes {
+			if p.Nodes[i].SlurmRole != SlurmNone {
+				p.Nodes[i].Files = append(p.Nodes[i].Files, p.SlurmFiles()...)
+			}
+		}
+	}
+	return p, nil
+}
+
+// Hash is the hex SHA-256 of everything the node depends on: its
+// container, its daemons and its files.
+func (n *Node) Hash() string {
+	parts := []string{n.ContainerHash, n.SlurmRole}
+	for _, d := range n.Daemons {
+		parts = append(parts, d.Hash)
+	}
+	for _, f := range n.Files {
+		parts = append(parts, f.Path, f.Content, strconv.FormatUint(uint64(f.Mode), 8))
+	}
+	return hash(parts...)
+}
+
+// SlurmFiles returns the slurm files every slurm node gets.
+func (p *Plan) SlurmFiles() []File {
+	if p.SlurmConf == "" {
+		return nil
+	}
+	files := []File{
+		{Path: slurm.ConfPath, Content: p.SlurmConf, Mode: 0o644},
+		{Path: slurm.CgroupConfPath, Content: p.CgroupConf, Mode: 0o644},
+	}
+	if p.PlugstackConf != "" {
+		files = append(files, File{Path: slurm.PlugstackConfPath, Content: p.PlugstackConf, Mode: 0o644})
+	}
+	return files
+}
+
+// Node returns the node with the given hostname or alias, or nil.
+func (p *Plan) Node(name string) *Node {
+	for i := range p.Nodes {
+		if p.Nodes[i].Hostname == name || slices.Contains(p.Nodes[i].Aliases, name) {
+			return &p.Nodes[i]
+		}
+	}
+	return nil
+}
+
+// HostsFile returns /etc/hosts for every node, given each node's IP by
+// hostname; nodes without an IP are left out.
+func (p *Plan) HostsFile(ips map[string]string) string {
+	var b strings.Builder
+	b.WriteString("127.0.0.1 localhost\n")
+	b.WriteString("::1 localhost ip6-localhost ip6-loopback\n")
+	for _, n := range p.Nodes {
+		ip, ok := ips[n.Hostname]
+		if !ok || ip == "" {
+			continue
+		}
+		b.WriteString(strings.Join(append([]string{ip, n.Hostname}, n.Aliases...), " "))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func hostname(i int) string { return "node-" + strconv.Itoa(i) }
+
+// specMounts returns ovis_prefix at /opt/ovis read-only, then the spec's.
+func specMounts(s *v1.LDMSDClusterSpec) ([]Mount, error) {
+	out := []Mount{{Source: s.OvisPrefix, Target: OvisMount, ReadOnly: true}}
+	for _, m := range s.Mounts {
+		parts := strings.Split(m, ":")
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("mount %q: not SRC:DST:MODE", m)
+		}
+		out = append(out, Mount{Source: parts[0], Target: parts[1], ReadOnly: parts[2] == "ro"})
+	}
+	return out, nil
+}
+
+func daemon(d v1.DaemonSpec) Daemon {
+	dm := Daemon{
+		Name:       "ldmsd",
+		Argv:       ldmsd.Command(d),
+		Env:        slices.Clone(d.Env),
+		ConfigFile: d.ConfigFile,
+		Config:     ldmsd.Config(d),
+		LogFile:    d.LogFile,
+		Restart:    d.Restart,
+		Port:       d.ListenPort,
+		Xprt:       d.ListenXprt,
+		Auth:       d.ListenAuth,
+	}
+	dm.Hash = hashJSON(struct {
+		Argv   []string
+		Env    []string
+		Config string
+	}{dm.Argv, dm.Env.Strings(), dm.Config})
+	return dm
+}
+
+func containerHash(n *Node) string {
+	mounts := make([]string, len(n.Mounts))
+	for i, m := range n.Mounts {
+		mounts[i] = m.String()
+	}
+	return hashJSON(struct {
+		Image    string
+		Hostname string
+		Aliases  []string
+		Env      []string
+		Mounts   []string
+		CapAdd   []string
+		CapDrop  []string
+	}{n.Image, n.Hostname, n.Aliases, n.Env.Strings(), mounts, n.CapAdd, n.CapDrop})
+}
+
+// hashJSON hashes v's JSON encoding, which is stable for structs and
+// slices (no maps are hashed).
+func hashJSON(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic("plan: hash: " + err.Error()) // only plain structs are hashed
+	}
+	return hash(string(data))
+}
+
+// hash is the hex SHA-256 of the parts, each length-prefixed so that
+// moving text between parts changes the hash.
+func hash(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

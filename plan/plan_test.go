@@ -1,0 +1,294 @@
+package plan
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// load returns the only cluster of a manifest, which must be valid.
+func load(t *testing.T, file string) *v1.LDMSDCluster {
+	t.Helper()
+	docs, err := v1.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 1 || len(docs[0].Errs) > 0 {
+		t.Fatalf("LoadFile(%s) = %d docs, errors %v", file, len(docs), v1.Errors(docs))
+	}
+	return docs[0].Cluster
+}
+
+func build(t *testing.T, file string) *Plan {
+	t.Helper()
+	p, err := Build(load(t, file))
+	if err != nil {
+		t.Fatalf("Build(%s): %v", file, err)
+	}
+	return p
+}
+
+// fakeIPs gives node-i the address 10.0.0.(i+1).
+func fakeIPs(p *Plan) map[string]string {
+	ips := map[string]string{}
+	for _, n := range p.Nodes {
+		ips[n.Hostname] = fmt.Sprintf("10.0.0.%d", n.Index+1)
+	}
+	return ips
+}
+
+// summary prints what a node gets, except host paths (mount sources).
+func summary(p *Plan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "cluster=%s network=%s subnet=%s image=%s\n", p.Cluster, p.Network, p.Subnet, p.Image)
+	fmt.Fprintf(&b, "services=%v service_node=%s slurm_nodes=%v\n", p.Services, p.ServiceNode, p.SlurmNodes)
+	for _, n := range p.Nodes {
+		fmt.Fprintf(&b, "\n%s container=%s aliases=%v role=%s slurm=%q image=%s\n", n.Hostname, n.ContainerName, n.Aliases, n.Role, n.SlurmRole, n.Image)
+		for _, e := range n.Env {
+			fmt.Fprintf(&b, "  env %s\n", e)
+		}
+		for _, m := range n.Mounts {
+			fmt.Fprintf(&b, "  mount %s ro=%v\n", m.Target, m.ReadOnly)
+		}
+		fmt.Fprintf(&b, "  cap_add=%v cap_drop=%v\n", n.CapAdd, n.CapDrop)
+		for _, d := range n.Daemons {
+			fmt.Fprintf(&b, "  daemon %s restart=%s port=%d xprt=%s auth=%s log=%s\n", d.Name, d.Restart, d.Port, d.Xprt, d.Auth, d.LogFile)
+			fmt.Fprintf(&b, "    argv %s\n", strings.Join(d.Argv, " "))
+			for _, e := range d.Env {
+				fmt.Fprintf(&b, "    env %s\n", e)
+			}
+		}
+		for _, f := range n.Files {
+			fmt.Fprintf(&b, "  file %s mode=%o\n", f.Path, f.Mode)
+		}
+	}
+	return b.String()
+}
+
+// golden compares got with testdata/golden/name, or writes it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, tt := range []struct{ name, file string }{
+		{"ldms-slurm", "../manifests/ldms-slurm.yaml"},
+		{"agg-two-level", "../manifests/agg-two-level.yaml"},
+		{"slurm-options", "../apis/v1/testdata/valid-slurm-options.yaml"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := build(t, tt.file)
+			golden(t, tt.name+"/plan.txt", summary(p))
+			golden(t, tt.name+"/hosts", p.HostsFile(fakeIPs(p)))
+			for _, n := range p.Nodes {
+				for _, d := range n.Daemons {
+					golden(t, tt.name+"/"+n.Hostname+".ldmsd.conf", d.Config)
+				}
+			}
+			for _, f := range p.SlurmFiles() {
+				golden(t, tt.name+"/"+filepath.Base(f.Path), f.Content)
+			}
+		})
+	}
+}
+
+// The acceptance criteria of the seed example, spelled out.
+func TestSeedExample(t *testing.T) {
+	p := build(t, "../manifests/ldms-slurm.yaml")
+	if len(p.Nodes) != 5 {
+		t.Fatalf("len(Nodes) = %d, want 5", len(p.Nodes))
+	}
+	n1 := p.Node("sampler-1")
+	if n1 == nil || n1.Hostname != "node-1" || n1.ContainerName != "ldms_slurm-1" || n1.SlurmRole != Slurmd || n1.Role != RoleCompute {
+		t.Fatalf("Node(sampler-1) = %+v", n1)
+	}
+	d := n1.Daemons[0]
+	for _, kv := range []string{"COMPONENT_ID=10001", "HOSTNAME=sampler-1", "INTERVAL=1000000", "OFFSET=0", "FOO=BAR"} {
+		name, val, _ := strings.Cut(kv, "=")
+		if got, ok := d.Env.Get(name); !ok || got != val {
+			t.Errorf("node-1 daemon env %s = %q, want %q", name, got, val)
+		}
+	}
+	if got, ok := n1.Env.Get("FOO"); !ok || got != "BAR" {
+		t.Errorf("node-1 container env FOO = %q, want BAR", got)
+	}
+	for _, l := range []string{
+		"load name=meminfo\n",
+		"config name=meminfo component_id=${COMPONENT_ID} instance=${HOSTNAME}/meminfo producer=${HOSTNAME}\n",
+		"start name=meminfo interval=${INTERVAL} offset=${OFFSET}\n",
+		"load name=slurm_sampler\n",
+	} {
+		if !strings.Contains(d.Config, l) {
+			t.Errorf("node-1 ldmsd.conf lacks %q", l)
+		}
+	}
+	if strings.Contains(d.Config, "start name=slurm_sampler") {
+		t.Errorf("node-1 ldmsd.conf starts slurm_sampler, which has no start")
+	}
+	if got, want := strings.Join(d.Argv, " "), "ldmsd -x sock:10000 -a none -c /etc/ldmsd.conf -l /var/log/ldmsd.log -v INFO"; got != want {
+		t.Errorf("node-1 command = %q, want %q", got, want)
+	}
+	agg := p.Node("agg-1")
+	c := load(t, "../manifests/ldms-slurm.yaml")
+	if got, want := agg.Daemons[0].Config, strings.Join(c.Spec.Daemons[2].Config, "\n")+"\n"; got != want {
+		t.Errorf("agg-1 config = %q, want its config lines %q", got, want)
+	}
+	n5 := p.Nodes[4]
+	if n5.Hostname != "node-5" || n5.Role != RoleService || n5.SlurmRole != Slurmctld || len(n5.Aliases) != 0 || len(n5.Daemons) != 0 || p.ServiceNode != "node-5" {
+		t.Errorf("node-5 = %+v, want the service node running slurmctld", n5)
+	}
+	if !strings.Contains(p.SlurmConf, "NodeName=node-1,node-2 ") {
+		t.Errorf("slurm.conf lacks NodeName=node-1,node-2:\n%s", p.SlurmConf)
+	}
+	if got, want := n1.Mounts[0], (Mount{Source: "/opt/ovis", Target: "/opt/ovis", ReadOnly: true}); got != want {
+		t.Errorf("node-1 first mount = %v, want %v", got, want)
+	}
+	abs, _ := filepath.Abs("../manifests/db")
+	if got, want := n1.Mounts[1], (Mount{Source: abs, Target: "/db"}); got != want {
+		t.Errorf("node-1 db mount = %v, want %v", got, want)
+	}
+	for _, n := range []*Node{n1, p.Node("sampler-2"), &p.Nodes[4]} {
+		if len(n.Files) == 0 || !hasFile(n, "/etc/slurm/slurm.conf") {
+			t.Errorf("%s has no slurm.conf", n.Hostname)
+		}
+	}
+	if hasFile(agg, "/etc/slurm/slurm.conf") {
+		t.Errorf("agg-1 (no slurm role) gets slurm.conf")
+	}
+}
+
+func hasFile(n *Node, path string) bool {
+	for _, f := range n.Files {
+		if f.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+func TestHostsFile(t *testing.T) {
+	p := build(t, "../manifests/ldms-slurm.yaml")
+	got := p.HostsFile(map[string]string{"node-5": "10.1.0.6", "node-1": "10.1.0.2", "node-9": "10.1.0.9"})
+	want := "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n10.1.0.2 node-1 sampler-1\n10.1.0.6 node-5\n"
+	if got != want {
+		t.Errorf("HostsFile() = %q, want %q", got, want)
+	}
+}
+
+func TestNoSlurm(t *testing.T) {
+	p := build(t, "../manifests/agg-two-level.yaml")
+	if p.SlurmConf != "" || p.SlurmNodes != nil || p.SlurmFiles() != nil {
+		t.Errorf("plan without slurm has slurm: %q %v", p.SlurmConf, p.SlurmNodes)
+	}
+	for _, n := range p.Nodes {
+		if n.SlurmRole != SlurmNone {
+			t.Errorf("%s slurm role = %q, want none", n.Hostname, n.SlurmRole)
+		}
+	}
+}
+
+// mutate loads the seed example, changes it and builds it.
+func mutate(t *testing.T, change func(c *v1.LDMSDCluster)) *Plan {
+	t.Helper()
+	c := load(t, "../manifests/ldms-slurm.yaml")
+	change(c)
+	p, err := Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestHashes(t *testing.T) {
+	base := mutate(t, func(*v1.LDMSDCluster) {})
+	tests := []struct {
+		name                   string
+		change                 func(c *v1.LDMSDCluster)
+		container, daemon, slr bool // which hashes of node-1 change
+	}{
+		{"nothing", func(*v1.LDMSDCluster) {}, false, false, false},
+		{"daemon config", func(c *v1.LDMSDCluster) { c.Spec.Define[0].Samplers[0].Start = true }, false, true, false},
+		{"daemon env", func(c *v1.LDMSDCluster) { c.Spec.Daemons[0].Env[0].Value = "7" }, false, true, false},
+		{"log level", func(c *v1.LDMSDCluster) { c.Spec.Daemons[0].LogLevel = "DEBUG" }, false, true, false},
+		{"spec env", func(c *v1.LDMSDCluster) { c.Spec.Env[0].Value = "BAZ" }, true, true, false},
+		{"image", func(c *v1.LDMSDCluster) { c.Spec.Image = "other:1" }, true, false, false},
+		{"mount", func(c *v1.LDMSDCluster) { c.Spec.Mounts = nil }, true, false, false},
+		{"cap", func(c *v1.LDMSDCluster) { c.Spec.CapAdd = []string{"SYS_PTRACE"} }, true, false, false},
+		{"host alias", func(c *v1.LDMSDCluster) { c.Spec.Daemons[0].Host = "s-1" }, true, true, false},
+		{"slurm option", func(c *v1.LDMSDCluster) { c.Spec.CPUPerNode = 2 }, false, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mutate(t, tt.change)
+			n, b := p.Nodes[0], base.Nodes[0]
+			if got := n.ContainerHash != b.ContainerHash; got != tt.container {
+				t.Errorf("container hash changed = %v, want %v", got, tt.container)
+			}
+			if got := n.Daemons[0].Hash != b.Daemons[0].Hash; got != tt.daemon {
+				t.Errorf("daemon hash changed = %v, want %v", got, tt.daemon)
+			}
+			if got := p.SlurmHash != base.SlurmHash; got != tt.slr {
+				t.Errorf("slurm hash changed = %v, want %v", got, tt.slr)
+			}
+			if got, want := n.Hash() != b.Hash(), tt.container || tt.daemon || tt.slr; got != want {
+				t.Errorf("node hash changed = %v, want %v", got, want)
+			}
+			if len(n.ContainerHash) != 64 {
+				t.Errorf("container hash %q is not hex sha256", n.ContainerHash)
+			}
+		})
+	}
+}
+
+func TestBuildInvalid(t *testing.T) {
+	c := load(t, "../manifests/ldms-slurm.yaml")
+	c.Spec.Daemons[0].Asset = "nope"
+	_, err := Build(c)
+	var l v1.ErrorList
+	if !errors.As(err, &l) || !strings.Contains(err.Error(), `spec.daemons[0].asset: no template "nope" in spec.define`) {
+		t.Errorf("Build(invalid) error = %v, want the validation error", err)
+	}
+}
+
+func TestBuildKeepsInput(t *testing.T) {
+	c := load(t, "../manifests/ldms-slurm.yaml")
+	before := c.DeepCopy()
+	p, err := Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, before) {
+		t.Errorf("Build changed its input")
+	}
+	p.Nodes[0].Env[0].Value = "x"
+	p.Nodes[0].Mounts[0].Source = "x"
+	if p.Nodes[1].Env[0].Value == "x" || p.Nodes[1].Mounts[0].Source == "x" {
+		t.Errorf("nodes share env or mounts")
+	}
+}
