@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+)
+
+const seed = "../../manifests/ldms-slurm.yaml"
+
+// execute runs the lvc command line and returns stdout, stderr and error.
+func execute(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := newRootCommand()
+	var out, errOut bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetIn(strings.NewReader(""))
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(t.Context())
+	return out.String(), errOut.String(), err
+}
+
+// Every invalid fixture fails validation and prints each error with its
+// file, document and field path.
+func TestValidateInvalidFixtures(t *testing.T) {
+	files, err := filepath.Glob("../../apis/v1/testdata/invalid-*.yaml")
+	if err != nil || len(files) < 25 {
+		t.Fatalf("glob invalid fixtures = %d files, %v", len(files), err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			out, errOut, err := execute(t, "validate", "-f", f)
+			if err == nil {
+				t.Fatalf("validate -f %s = nil error, want one", f)
+			}
+			if out != "" {
+				t.Errorf("validate -f %s stdout = %q, want nothing", f, out)
+			}
+			docs, lerr := v1.LoadFile(f)
+			if lerr != nil {
+				t.Fatal(lerr)
+			}
+			var want []string
+			for _, e := range v1.Errors(docs) {
+				want = append(want, e.Error())
+			}
+			if got := strings.TrimSuffix(errOut, "\n"); got != strings.Join(want, "\n") {
+				t.Errorf("validate -f %s printed\n%s\nwant\n%s", f, got, strings.Join(want, "\n"))
+			}
+			line := regexp.MustCompile(`^` + regexp.QuoteMeta(f) + ` doc [0-9]+: \S`)
+			for _, l := range want {
+				if !line.MatchString(l) {
+					t.Errorf("error line %q is not FILE doc N: ...", l)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateFieldPaths(t *testing.T) {
+	tests := []struct{ fixture, want string }{
+		{"invalid-unknown-field.yaml", "doc 1: spec.daemons[2].lisen_port: unknown field"},
+		{"invalid-missing-template.yaml", `doc 1: spec.daemons[2].asset: no template "samp" in spec.define`},
+		{"invalid-second-doc.yaml", "doc 2: spec.daemons[0].listen_port: "},
+		{"invalid-env-entry.yaml", "doc 1: spec.env[1]: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			_, errOut, err := execute(t, "validate", "-f", filepath.Join("../../apis/v1/testdata", tt.fixture))
+			if err == nil || !strings.Contains(errOut, tt.want) {
+				t.Errorf("validate %s = %v, printed %q, want %q", tt.fixture, err, errOut, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateValid(t *testing.T) {
+	out, errOut, err := execute(t, "validate", "-f", "../../manifests", "-f", "../../apis/v1/testdata/valid-seed.json")
+	if err != nil {
+		t.Fatalf("validate = %v, stderr %q", err, errOut)
+	}
+	want := "../../manifests/agg-two-level.yaml: valid\n../../manifests/ldms-slurm.yaml: valid\n../../apis/v1/testdata/valid-seed.json: valid\n"
+	if out != want {
+		t.Errorf("validate printed %q, want %q", out, want)
+	}
+}
+
+func TestValidateDirectoryMixed(t *testing.T) {
+	out, errOut, err := execute(t, "validate", "-f", "../../apis/v1/testdata")
+	if err == nil || !strings.Contains(err.Error(), "manifest files invalid") {
+		t.Errorf("validate dir = %v, want an invalid count", err)
+	}
+	if !strings.Contains(out, "valid-minimal.yaml: valid") || !strings.Contains(errOut, "invalid-kind.yaml doc 1: kind:") {
+		t.Errorf("validate dir printed\n%s\n%s", out, errOut)
+	}
+}
+
+func TestRenderText(t *testing.T) {
+	out, _, err := execute(t, "render", "-f", seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"node-1 (container ldms_slurm-1, role compute, alias sampler-1, runs slurmd)",
+		"      COMPONENT_ID=10001\n",
+		"      HOSTNAME=sampler-1\n",
+		"      INTERVAL=1000000\n",
+		"      OFFSET=0\n",
+		"      FOO=BAR\n",
+		"    | load name=meminfo\n",
+		"    | config name=meminfo component_id=${COMPONENT_ID} instance=${HOSTNAME}/meminfo producer=${HOSTNAME}\n",
+		"    | start name=meminfo interval=${INTERVAL} offset=${OFFSET}\n",
+		"    command: ldmsd -x sock:10000 -a none -c /etc/ldmsd.conf -l /var/log/ldmsd.log -v INFO\n",
+		"    | prdcr_add name=sampler-1 host=sampler-1 port=10000 xprt=sock type=active interval=20000000\n",
+		"node-5 (container ldms_slurm-5, role service, runs slurmctld)",
+		"    | NodeName=node-1,node-2 CPUs=1 State=UNKNOWN\n",
+		"  file /etc/slurm/slurm.conf: same as on node-1\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("render output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "start name=slurm_sampler") {
+		t.Errorf("render output starts slurm_sampler")
+	}
+}
+
+func TestRenderStructured(t *testing.T) {
+	for _, format := range []string{"json", "yaml"} {
+		t.Run(format, func(t *testing.T) {
+			out, _, err := execute(t, "render", "-f", seed, "-o", format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c renderedCluster
+			if format == "json" {
+				err = json.Unmarshal([]byte(out), &c)
+			} else {
+				err = yaml.Unmarshal([]byte(out), &c)
+			}
+			if err != nil {
+				t.Fatalf("render -o %s output does not decode: %v", format, err)
+			}
+			if len(c.Nodes) != 5 || c.Nodes[0].Aliases[0] != "sampler-1" || c.Nodes[4].Slurm != "slurmctld" {
+				t.Errorf("render -o %s = %+v", format, c)
+			}
+			if got, want := c.Nodes[2].Files[0].Path, "/etc/ldmsd.conf"; got != want {
+				t.Errorf("node-3 first file = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"render", "-f", "../../apis/v1/testdata/invalid-missing-template.yaml"}, `spec.daemons[2].asset: no template "samp"`},
+		{[]string{"render", "-f", seed, "-o", "xml"}, `unknown output format "xml"`},
+		{[]string{"render"}, `required flag(s) "filename" not set`},
+		{[]string{"render", "-f", "nonexistent.yaml"}, "no such file"},
+		{[]string{"validate", "-f", "nonexistent.yaml"}, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, _, err := execute(t, tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("lvc %v = %v, want an error containing %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderStdin(t *testing.T) {
+	cmd := newRootCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetIn(strings.NewReader("apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: s}\nspec: {services: [ldmsd], daemons: [{host: a1}]}\n"))
+	cmd.SetArgs([]string{"render", "-f", "-"})
+	if err := cmd.ExecuteContext(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "node-1 (container s-1, role compute, alias a1)") {
+		t.Errorf("render -f - printed %q", out.String())
+	}
+}
+
+func TestGlobalFlags(t *testing.T) {
+	t.Setenv("LVC_MANIFESTS", "/m")
+	t.Setenv("LVC_STATUS_DIR", "")
+	cmd := newRootCommand()
+	if got := cmd.PersistentFlags().Lookup("manifests").DefValue; got != "/m" {
+		t.Errorf("--manifests default = %q, want /m from LVC_MANIFESTS", got)
+	}
+	if got := cmd.PersistentFlags().Lookup("status-dir").DefValue; got != "./status" {
+		t.Errorf("--status-dir default = %q, want ./status", got)
+	}
+}
+
+func TestRunAndVersion(t *testing.T) {
+	if err := run(t.Context(), []string{"validate", "-f", seed}); err != nil {
+		t.Errorf("run(validate seed) = %v", err)
+	}
+	out, _, err := execute(t, "version")
+	if err != nil || !strings.HasPrefix(out, "lvc dev") {
+		t.Errorf("version = %q, %v", out, err)
+	}
+}
+
+func TestShellJoin(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"ldmsd", "-x", "sock:1"}, "ldmsd -x sock:1"},
+		{[]string{"a b", "it's", "${X}"}, `'a b' 'it'\''s' '${X}'`},
+	}
+	for _, tt := range tests {
+		if got := shellJoin(tt.in); got != tt.want {
+			t.Errorf("shellJoin(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
