@@ -88,12 +88,14 @@ func SetDefaults(c *LDMSDCluster) {
 	}
 }
 
-// defaultServices is all services when none are listed, adds munged when
-// slurm or a munge-authenticated ldmsd needs it, drops repeats and puts the
-// known ones in start order (unknown names stay, for Validate to report).
+// defaultServices is all services when the field is absent (an explicit
+// empty list means none), adds munged when slurm or a munge-authenticated
+// ldmsd needs it, drops repeats and puts the known ones in start order
+// (unknown names stay, for Validate to report). It never returns nil, so
+// that applying it again keeps an empty list empty.
 func defaultServices(s *LDMSDClusterSpec) []string {
 	in := s.Services
-	if len(in) == 0 {
+	if in == nil {
 		in = AllServices
 	}
 	want := map[string]bool{}
@@ -106,7 +108,7 @@ func defaultServices(s *LDMSDClusterSpec) []string {
 	if want[ServiceLdmsd] && usesMunge(s) {
 		want[ServiceMunged] = true
 	}
-	var out []string
+	out := []string{}
 	for _, sv := range AllServices {
 		if want[sv] {
 			out = append(out, sv)

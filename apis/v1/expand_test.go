@@ -254,6 +254,7 @@ func TestDefaultServices(t *testing.T) {
 		want []string
 	}{
 		{nil, "", AllServices},
+		{[]string{}, "", []string{}},
 		{[]string{"ldmsd", "slurm"}, "", []string{"munged", "slurm", "ldmsd"}},
 		{[]string{"ldmsd", "sshd", "ldmsd"}, "", []string{"sshd", "ldmsd"}},
 		{[]string{"ldmsd"}, "munge", []string{"munged", "ldmsd"}},
@@ -278,5 +279,19 @@ func TestDeepCopy(t *testing.T) {
 	cp.Spec.Define[0].Samplers[0].Config[0] = "changed"
 	if strings.Contains(mustJSON(t, c), "changed") {
 		t.Errorf("DeepCopy shares memory with the original")
+	}
+}
+
+func TestEmptyServices(t *testing.T) {
+	c := decodeOne(t, head+"spec:\n  services: []\n  daemons: [{host: a1}]\n")
+	SetDefaults(c)
+	if c.Spec.Services == nil || len(c.Spec.Services) != 0 {
+		t.Fatalf("services: [] defaulted to %#v, want empty", c.Spec.Services)
+	}
+	if cp := c.DeepCopy(); cp.Spec.Services == nil || len(cp.Spec.Services) != 0 {
+		t.Errorf("DeepCopy services = %#v, want empty", cp.Spec.Services)
+	}
+	if err := Validate(c); err != nil {
+		t.Errorf("Validate(services: []) = %v", err)
 	}
 }

@@ -92,8 +92,10 @@ type LDMSDClusterSpec struct {
 	Mounts  []string `json:"mounts,omitempty"`
 	CapAdd  []string `json:"cap_add,omitempty"`
 	CapDrop []string `json:"cap_drop,omitempty"`
-	// Services lists which of sshd, munged, slurm, ldmsd run.
-	Services []string `json:"services,omitempty"`
+	// Services lists which of sshd, munged, slurm, ldmsd run: all four
+	// when absent, none when an empty list. Not omitempty, so that a
+	// defaulted empty list survives encoding.
+	Services []string `json:"services"`
 	// CPUPerNode is the CPUs= of every slurm node.
 	CPUPerNode int `json:"cpu_per_node,omitempty"`
 	// Oversubscribe is the slurm partition's OverSubscribe= value.
