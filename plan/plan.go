@@ -90,10 +90,11 @@ type Node struct {
 	// config and, on slurm nodes, the slurm files.
 	Files []File
 	// ContainerHash is the hex SHA-256 of exactly what creating the
-	// container depends on (image, hostname, aliases, env, mounts,
-	// capabilities): when it changes, the container must be recreated.
-	// The role is not in it: the service node of a cluster that grows
-	// becomes a compute node in place.
+	// container depends on (image, hostname, env, mounts, capabilities):
+	// when it changes, the container must be recreated. Role and aliases
+	// are not in it: when a cluster grows, its old service node becomes a
+	// compute node with an alias in place (/etc/hosts carries aliases; the
+	// DNS aliases given at creation are not updated).
 	ContainerHash string
 }
 
@@ -328,12 +329,11 @@ func containerHash(n *Node) string {
 	return hashJSON(struct {
 		Image    string
 		Hostname string
-		Aliases  []string
 		Env      []string
 		Mounts   []string
 		CapAdd   []string
 		CapDrop  []string
-	}{n.Image, n.Hostname, n.Aliases, n.Env.Strings(), mounts, n.CapAdd, n.CapDrop})
+	}{n.Image, n.Hostname, n.Env.Strings(), mounts, n.CapAdd, n.CapDrop})
 }
 
 // hashJSON hashes v's JSON encoding, which is stable for structs and
