@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/events"
@@ -19,6 +20,7 @@ func (e *Engine) Events(ctx context.Context) <-chan Event {
 		log := logr.FromContextOrDiscard(ctx)
 		since := time.Now()
 		pause := 100 * time.Millisecond
+		execs := map[string]string{} // exec ID → command, from exec_create
 		for ctx.Err() == nil {
 			f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)), filters.Arg("label", LabelCluster))
 			msgs, errs := e.cli.Events(ctx, events.ListOptions{Filters: f, Since: since.Format(time.RFC3339Nano)})
@@ -33,7 +35,21 @@ func (e *Engine) Events(ctx context.Context) <-chan Event {
 						since = t
 					}
 					pause = 100 * time.Millisecond
-					ev := Event{Cluster: m.Actor.Attributes[LabelCluster], Container: m.Actor.Attributes["name"], Action: string(m.Action), Time: t}
+					action, detail, _ := strings.Cut(string(m.Action), ": ")
+					ev := Event{Cluster: m.Actor.Attributes[LabelCluster], Container: m.Actor.Attributes["name"], Action: action, Time: t}
+					switch id := m.Actor.Attributes["execID"]; action {
+					case "exec_create":
+						if len(execs) > 10000 { // never grow without bound
+							clear(execs)
+						}
+						execs[id] = detail
+						continue
+					case "exec_start":
+						continue
+					case "exec_die":
+						ev.Exec = execs[id]
+						delete(execs, id)
+					}
 					select {
 					case out <- ev:
 					case <-ctx.Done():

@@ -10,7 +10,6 @@ const (
 	LabelCluster = "lvc.cluster" // cluster name
 	LabelNode    = "lvc.node"    // node hostname, node-<i>
 	LabelIndex   = "lvc.index"   // node index, 1-based
-	LabelRole    = "lvc.role"    // compute or service
 	LabelHash    = "lvc.hash"    // hash of what the container's creation depends on
 )
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/network"
@@ -59,7 +60,9 @@ func (e *Engine) Networks(ctx context.Context, cluster string) ([]Network, error
 
 // RemoveNetwork implements Runtime.
 func (e *Engine) RemoveNetwork(ctx context.Context, id string) error {
-	if err := e.cli.NetworkRemove(ctx, id); err != nil && !cerrdefs.IsNotFound(err) {
+	// A swarm network being removed by another caller may answer 500
+	// "not found" rather than 404.
+	if err := e.cli.NetworkRemove(ctx, id); err != nil && !cerrdefs.IsNotFound(err) && !strings.Contains(err.Error(), "not found") {
 		return fmt.Errorf("remove network %s: %w", id, err)
 	}
 	return nil

@@ -117,10 +117,17 @@ type Process struct {
 	Command string // full command line
 }
 
+// DaemonTag is in the command line of every daemon lvc starts, so that
+// the exec_die of a daemon can be told from that of a probe.
+const DaemonTag = "lvc-daemon:"
+
 // Event is a container event of one of lvc's clusters.
 type Event struct {
 	Cluster   string
 	Container string // container name
 	Action    string // e.g. die, start, destroy, exec_die
-	Time      time.Time
+	// Exec is the command of an exec_die's exec, when its exec_create
+	// was seen.
+	Exec string
+	Time time.Time
 }

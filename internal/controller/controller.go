@@ -1,0 +1,299 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/internal/store"
+	"github.com/ovis-hpc/lvc/reconcile"
+)
+
+// Options configure a Controller.
+type Options struct {
+	ManifestsDir string
+	StatusDir    string
+	Resync       time.Duration
+	Workers      int  // clusters reconciled at once
+	Prune        bool // remove clusters whose manifest is gone
+	// Debounce is how long the directory must be quiet before a rescan.
+	Debounce time.Duration
+	// PruneGrace is how long a manifest must stay gone before its cluster
+	// is removed: a `git checkout` removes and re-creates files.
+	PruneGrace time.Duration
+}
+
+// Controller watches manifests and Docker and reconciles clusters.
+type Controller struct {
+	opts Options
+	rt   swarm.Runtime
+	rec  *reconcile.Reconciler
+	q    *queue
+
+	mu     sync.RWMutex
+	index  *store.Index
+	owners map[string]string // cluster name → owning file
+}
+
+// New builds a controller over a runtime.
+func New(rt swarm.Runtime, opts Options) *Controller {
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	if opts.Debounce <= 0 {
+		opts.Debounce = 150 * time.Millisecond
+	}
+	if opts.PruneGrace <= 0 {
+		opts.PruneGrace = 2 * time.Second
+	}
+	c := &Controller{opts: opts, rt: rt, q: newQueue(), index: &store.Index{Entries: map[string]*store.Entry{}}, owners: map[string]string{}}
+	c.rec = &reconcile.Reconciler{Runtime: rt, Source: c, Status: store.Status{Dir: opts.StatusDir}, Prune: opts.Prune}
+	return c
+}
+
+// Lookup implements reconcile.Source from the latest scan.
+func (c *Controller) Lookup(name string) *store.Entry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.index.Entries[name]
+}
+
+// LockFile is the file a running controller holds locked in the status
+// directory; `lvc up` refuses to run while it is held.
+const LockFile = ".lvc-controller.lock"
+
+// Lock takes the status directory's controller lock, or says who has it.
+// The lock is released when the process ends, however it ends.
+func Lock(statusDir string) (release func(), err error) {
+	if err := os.MkdirAll(statusDir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(statusDir, LockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(path)
+		f.Close()
+		return nil, fmt.Errorf("status directory %s is in use by another lvc-controller or lvc up (pid %s): %w", statusDir, string(holder), ErrLocked)
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(fmt.Sprint(os.Getpid())), 0)
+	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}
+
+// ErrLocked means another writer holds the status directory.
+var ErrLocked = errors.New("locked")
+
+// Run watches and reconciles until ctx ends, then waits for the workers.
+func (c *Controller) Run(ctx context.Context) error {
+	log := logr.FromContextOrDiscard(ctx)
+	if err := c.rescan(ctx); err != nil {
+		return err
+	}
+	if err := c.adopt(ctx); err != nil {
+		return err
+	}
+	w, err := newDirWatcher(c.opts.ManifestsDir)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+
+	var wg sync.WaitGroup
+	for range c.opts.Workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.worker(ctx) }()
+	}
+	events := c.rt.Events(ctx)
+	resync := time.NewTicker(c.opts.Resync)
+	defer resync.Stop()
+	debounce := time.NewTimer(time.Hour)
+	debounce.Stop()
+	log.Info("controller started", "manifests", c.opts.ManifestsDir, "status", c.opts.StatusDir, "resync", c.opts.Resync, "prune", c.opts.Prune)
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-w.Changes:
+			debounce.Reset(c.opts.Debounce)
+		case err := <-w.Errors:
+			log.Error(err, "watching manifests")
+			debounce.Reset(c.opts.Debounce)
+		case <-debounce.C:
+			if err := c.rescan(ctx); err != nil {
+				log.Error(err, "scanning manifests")
+			}
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			if triggers(ev) {
+				log.V(1).Info("docker event", "cluster", ev.Cluster, "container", ev.Container, "action", ev.Action)
+				c.q.Add(ev.Cluster)
+			}
+		case <-resync.C:
+			if err := c.rescan(ctx); err != nil {
+				log.Error(err, "scanning manifests")
+			}
+			c.enqueueAll(ctx)
+		}
+	}
+	c.q.ShutDown()
+	wg.Wait()
+	log.Info("controller stopped")
+	return nil
+}
+
+// triggers tells whether a Docker event should reconcile its cluster.
+func triggers(ev swarm.Event) bool {
+	if ev.Cluster == "" {
+		return false
+	}
+	switch ev.Action {
+	case "die", "destroy", "stop", "oom", "start":
+		return true
+	case "exec_die":
+		// Only the death of a daemon lvc started matters, not its probes'.
+		return strings.Contains(ev.Exec, swarm.DaemonTag)
+	}
+	return false
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	log := logr.FromContextOrDiscard(ctx)
+	for {
+		name, ok := c.q.Get()
+		if !ok {
+			return
+		}
+		res, err := c.rec.Reconcile(ctx, name)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			d := c.q.AddRateLimited(name)
+			log.Error(err, "reconcile failed", "cluster", name, "retryIn", d)
+		case err == nil:
+			c.q.Forget(name)
+			if res.RequeueAfter > 0 {
+				c.q.AddAfter(name, res.RequeueAfter)
+			}
+		}
+		c.q.Done(name)
+	}
+}
+
+// rescan reads the manifests directory and queues every name whose entry
+// appeared, changed or disappeared (the latter after PruneGrace).
+func (c *Controller) rescan(ctx context.Context) error {
+	c.mu.RLock()
+	owners := maps.Clone(c.owners)
+	c.mu.RUnlock()
+	idx, err := store.Scan(c.opts.ManifestsDir, owners)
+	if err != nil {
+		return err
+	}
+	log := logr.FromContextOrDiscard(ctx)
+	for f, err := range idx.Broken {
+		log.Error(err, "manifest not usable", "file", f)
+	}
+	c.mu.Lock()
+	old := c.index
+	// A file that cannot be decoded at all keeps its clusters' last
+	// entries, marked invalid, so they are neither changed nor pruned.
+	for name, e := range old.Entries {
+		if berr, ok := idx.Broken[e.File]; ok {
+			if _, still := idx.Entries[name]; !still {
+				idx.Entries[name] = &store.Entry{Name: name, File: e.File, Errs: asErrs(e.File, berr), Hash: "broken:" + berr.Error()}
+			}
+		}
+	}
+	c.index = idx
+	c.owners = map[string]string{}
+	for name, e := range idx.Entries {
+		c.owners[name] = e.File
+	}
+	c.mu.Unlock()
+	for name, e := range idx.Entries {
+		if o, ok := old.Entries[name]; !ok || o.Hash != e.Hash || len(o.Duplicates) != len(e.Duplicates) {
+			c.q.Add(name)
+		}
+	}
+	for name := range old.Entries {
+		if _, ok := idx.Entries[name]; !ok {
+			c.q.AddAfter(name, c.opts.PruneGrace)
+		}
+	}
+	return nil
+}
+
+// adopt queues every cluster known by label or by status file, so that
+// clusters whose manifest vanished while no controller ran are pruned.
+func (c *Controller) adopt(ctx context.Context) error {
+	names, err := c.knownNames(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		c.q.Add(n)
+	}
+	return nil
+}
+
+func (c *Controller) enqueueAll(ctx context.Context) {
+	names, err := c.knownNames(ctx)
+	if err != nil {
+		logr.FromContextOrDiscard(ctx).Error(err, "listing clusters")
+	}
+	for _, n := range names {
+		c.q.Add(n)
+	}
+}
+
+func (c *Controller) knownNames(ctx context.Context) ([]string, error) {
+	set := map[string]bool{}
+	c.mu.RLock()
+	for n := range c.index.Entries {
+		set[n] = true
+	}
+	c.mu.RUnlock()
+	ns, err := c.rt.Networks(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range ns {
+		set[n.Cluster] = true
+	}
+	cs, err := c.rt.Containers(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, ct := range cs {
+		set[ct.Cluster] = true
+	}
+	st, err := store.Status{Dir: c.opts.StatusDir}.Names()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range st {
+		set[n] = true
+	}
+	delete(set, "")
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	return out, nil
+}

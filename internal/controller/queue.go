@@ -1,0 +1,133 @@
+package controller
+
+import (
+	"sync"
+	"time"
+)
+
+// queue is a work queue of cluster names, as client-go's: a name waiting
+// is queued once however often it is added, and a name being processed is
+// never handed to a second worker; an add during processing runs it again
+// afterwards.
+type queue struct {
+	mu         sync.Mutex
+	cond       *sync.Cond
+	order      []string
+	dirty      map[string]bool
+	processing map[string]bool
+	failures   map[string]int
+	timers     map[string]*time.Timer
+	shutdown   bool
+
+	baseDelay, maxDelay time.Duration
+}
+
+func newQueue() *queue {
+	q := &queue{
+		dirty: map[string]bool{}, processing: map[string]bool{}, failures: map[string]int{}, timers: map[string]*time.Timer{},
+		baseDelay: 250 * time.Millisecond, maxDelay: time.Minute,
+	}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+// Add queues name now.
+func (q *queue) Add(name string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.addLocked(name)
+}
+
+func (q *queue) addLocked(name string) {
+	if q.shutdown || q.dirty[name] {
+		return
+	}
+	q.dirty[name] = true
+	if !q.processing[name] {
+		q.order = append(q.order, name)
+		q.cond.Signal()
+	}
+}
+
+// AddAfter queues name after d; an earlier pending AddAfter wins.
+func (q *queue) AddAfter(name string, d time.Duration) {
+	if d <= 0 {
+		q.Add(name)
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.shutdown {
+		return
+	}
+	if t, ok := q.timers[name]; ok {
+		_ = t // keep the earlier, sooner-or-equal timer
+		return
+	}
+	q.timers[name] = time.AfterFunc(d, func() {
+		q.mu.Lock()
+		delete(q.timers, name)
+		q.addLocked(name)
+		q.mu.Unlock()
+	})
+}
+
+// AddRateLimited queues name after an exponential backoff that grows with
+// its consecutive failures.
+func (q *queue) AddRateLimited(name string) time.Duration {
+	q.mu.Lock()
+	n := q.failures[name]
+	q.failures[name] = n + 1
+	q.mu.Unlock()
+	d := q.baseDelay << min(n, 16)
+	if d > q.maxDelay || d <= 0 {
+		d = q.maxDelay
+	}
+	q.AddAfter(name, d)
+	return d
+}
+
+// Forget resets name's backoff after a success.
+func (q *queue) Forget(name string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.failures, name)
+}
+
+// Get blocks until a name is ready; ok is false after ShutDown.
+func (q *queue) Get() (name string, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.order) == 0 && !q.shutdown {
+		q.cond.Wait()
+	}
+	if q.shutdown {
+		return "", false
+	}
+	name, q.order = q.order[0], q.order[1:]
+	q.processing[name] = true
+	delete(q.dirty, name)
+	return name, true
+}
+
+// Done marks name processed; if it was added meanwhile it is queued again.
+func (q *queue) Done(name string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.processing, name)
+	if q.dirty[name] {
+		q.order = append(q.order, name)
+		q.cond.Signal()
+	}
+}
+
+// ShutDown wakes every Get; pending timers are stopped.
+func (q *queue) ShutDown() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.shutdown = true
+	for _, t := range q.timers {
+		t.Stop()
+	}
+	q.cond.Broadcast()
+}

@@ -1,0 +1,130 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+)
+
+// IsManifestFile tells whether a directory entry is a manifest: *.yaml,
+// *.yml or *.json, not hidden, not an editor's temp or swap file.
+func IsManifestFile(name string) bool {
+	base := filepath.Base(name)
+	if strings.HasPrefix(base, ".") || strings.HasPrefix(base, "#") || strings.HasSuffix(base, "~") {
+		return false
+	}
+	switch strings.ToLower(filepath.Ext(base)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// Entry is what the manifests directory says about one cluster name.
+type Entry struct {
+	Name string
+	// File declares the cluster; the owner when several files do.
+	File string
+	// Cluster is the decoded, defaulted cluster; nil when Errs is set
+	// and the document could not be decoded.
+	Cluster *v1.LDMSDCluster
+	// Errs is non-empty when the manifest is invalid: the running
+	// cluster must then be left alone.
+	Errs v1.ErrorList
+	// Duplicates are other files that declare the same name; they are
+	// ignored.
+	Duplicates []string
+	// Hash identifies the entry's content, to tell changes.
+	Hash string
+}
+
+// Valid tells whether the entry can be applied.
+func (e *Entry) Valid() bool { return e.Cluster != nil && len(e.Errs) == 0 }
+
+// Index is a scan of the manifests directory.
+type Index struct {
+	Entries map[string]*Entry
+	// Broken lists files that could not be read or decoded at all (no
+	// name is known for them) with their errors.
+	Broken map[string]error
+}
+
+// Scan reads every manifest of dir. owners names, for names declared in
+// several files, the file that owned the name before; that file keeps it
+// while it still declares it, else the first file in lexical order does.
+// A missing directory scans as empty.
+func Scan(dir string, owners map[string]string) (*Index, error) {
+	idx := &Index{Entries: map[string]*Entry{}, Broken: map[string]error{}}
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return idx, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, de := range ents {
+		if de.Type().IsRegular() && IsManifestFile(de.Name()) {
+			files = append(files, filepath.Join(dir, de.Name()))
+		}
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) { // removed since ReadDir
+				idx.Broken[f] = err
+			}
+			continue
+		}
+		docs := v1.Load(f, data)
+		named := 0
+		for _, d := range docs {
+			if d.Cluster == nil || d.Cluster.Metadata.Name == "" {
+				if len(d.Errs) > 0 {
+					idx.Broken[f] = d.Errs
+				}
+				continue
+			}
+			named++
+			idx.add(f, d, data, owners)
+		}
+		if len(docs) == 0 || (named == 0 && idx.Broken[f] == nil) {
+			idx.Broken[f] = errors.New("no LDMSDCluster document")
+		}
+	}
+	return idx, nil
+}
+
+func (idx *Index) add(file string, d v1.Document, data []byte, owners map[string]string) {
+	name := d.Cluster.Metadata.Name
+	sum := sha256.Sum256(append([]byte(file+"\x00"), data...))
+	e := &Entry{Name: name, File: file, Cluster: d.Cluster, Errs: d.Errs, Hash: hex.EncodeToString(sum[:8])}
+	if !e.Valid() && len(d.Errs) > 0 {
+		e.Cluster = nil
+	}
+	old, ok := idx.Entries[name]
+	if !ok {
+		idx.Entries[name] = e
+		return
+	}
+	if owners[name] == file && old.File != file {
+		e.Duplicates = append(old.Duplicates, old.File)
+		idx.Entries[name] = e
+		return
+	}
+	if old.File != file {
+		old.Duplicates = append(old.Duplicates, file)
+	} else {
+		// Two documents of one file with one name: the file is invalid.
+		old.Errs = append(old.Errs, &v1.FieldError{File: file, Doc: d.Source.Doc, Path: "metadata.name", Msg: "cluster " + name + " is declared twice in this file"})
+		old.Cluster = nil
+	}
+}

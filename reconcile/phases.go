@@ -1,0 +1,299 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/plan"
+)
+
+// phase is one ordered step of convergence. A failing phase stops the
+// reconcile; its condition says why.
+type phase struct {
+	name      string
+	condition string                // set False with reason when run fails
+	reason    string                // default reason on failure
+	wanted    func(*plan.Plan) bool // whether condition counts towards Ready
+	run       func(context.Context, *state) error
+}
+
+// phases in order. The daemon phases follow the files phase.
+var phases = []phase{
+	{name: "network", condition: v1.ConditionNetworkReady, reason: "NetworkError", run: ensureNetwork},
+	{name: "containers", condition: v1.ConditionNodesReady, reason: "ContainerError", run: ensureContainers},
+	{name: "files", condition: v1.ConditionNodesReady, reason: "FilesError", run: ensureFiles},
+}
+
+func ensureNetwork(ctx context.Context, s *state) error {
+	n, err := s.r.Runtime.EnsureNetwork(ctx, swarm.NetworkSpec{Name: s.plan.Network, Cluster: s.name(), Subnet: s.plan.Subnet})
+	if err != nil {
+		return err
+	}
+	s.network = n
+	s.setCondition(v1.ConditionNetworkReady, v1.ConditionTrue, "Exists", "overlay network "+n.Name)
+	return nil
+}
+
+// containerSpec is the Docker side of a plan node. An ovis_prefix missing
+// on the host is not mounted (Docker would create an empty directory
+// there); the hash records that, so the node is recreated once it exists.
+func containerSpec(p *plan.Plan, n *plan.Node) swarm.ContainerSpec {
+	hash := n.ContainerHash
+	var mounts []swarm.Mount
+	for _, m := range n.Mounts {
+		if m.Target == plan.OvisMount {
+			if _, err := os.Stat(m.Source); err != nil {
+				hash += "-noovis"
+				continue
+			}
+		}
+		mounts = append(mounts, swarm.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+	}
+	return swarm.ContainerSpec{
+		Name:     n.ContainerName,
+		Hostname: n.Hostname,
+		Image:    n.Image,
+		Network:  p.Network,
+		Aliases:  n.Aliases,
+		Env:      n.Env.Strings(),
+		Mounts:   mounts,
+		CapAdd:   n.CapAdd,
+		CapDrop:  n.CapDrop,
+		Labels: map[string]string{
+			swarm.LabelCluster: p.Cluster,
+			swarm.LabelNode:    n.Hostname,
+			swarm.LabelIndex:   strconv.Itoa(n.Index),
+			swarm.LabelHash:    hash,
+		},
+	}
+}
+
+// ensureContainers creates missing nodes, recreates those whose hash
+// changed or that lost the network, and removes extras, in parallel.
+func ensureContainers(ctx context.Context, s *state) error {
+	live, err := s.r.Runtime.Containers(ctx, s.name())
+	if err != nil {
+		return err
+	}
+	want := map[string]swarm.ContainerSpec{}
+	for i := range s.plan.Nodes {
+		n := &s.plan.Nodes[i]
+		want[n.ContainerName] = containerSpec(s.plan, n)
+	}
+	var remove []swarm.Container
+	kept := map[string]swarm.Container{}
+	for _, c := range live {
+		spec, ok := want[c.Name]
+		switch {
+		case !ok:
+			s.r.event(ctx, s.name(), "Normal", "RemoveNode", c.Node, "container %s is not in the spec: removing", c.Name)
+			remove = append(remove, c)
+		case c.Hash != spec.Labels[swarm.LabelHash]:
+			s.r.event(ctx, s.name(), "Normal", "RecreateNode", c.Node, "container %s changed: recreating", c.Name)
+			remove = append(remove, c)
+		case c.Running && c.Network == "":
+			s.r.event(ctx, s.name(), "Warning", "RecreateNode", c.Node, "container %s lost the cluster network: recreating", c.Name)
+			remove = append(remove, c)
+		default:
+			kept[c.Name] = c
+		}
+	}
+	if err := forEach(ctx, s.r.workers(), remove, func(ctx context.Context, c swarm.Container) error {
+		return s.r.Runtime.RemoveContainer(ctx, c.ID)
+	}); err != nil {
+		return err
+	}
+	var todo []swarm.ContainerSpec
+	for _, n := range s.plan.Nodes {
+		c, ok := kept[n.ContainerName]
+		if ok && c.Running {
+			s.containers[n.Hostname] = c
+			continue
+		}
+		if !ok {
+			s.r.event(ctx, s.name(), "Normal", "CreateNode", n.Hostname, "creating container %s", n.ContainerName)
+		} else {
+			s.r.event(ctx, s.name(), "Warning", "StartNode", n.Hostname, "container %s was %s: starting", n.ContainerName, c.State)
+		}
+		todo = append(todo, want[n.ContainerName])
+	}
+	results := make([]swarm.Container, len(todo))
+	idx := make([]int, len(todo))
+	for i := range idx {
+		idx[i] = i
+	}
+	err = forEach(ctx, s.r.workers(), idx, func(ctx context.Context, i int) error {
+		c, err := s.r.Runtime.EnsureContainer(ctx, todo[i])
+		if err != nil {
+			if strings.Contains(err.Error(), "No such image") {
+				return withReason("ImageMissing", fmt.Errorf("image %s is not on this engine (build it with make image): %w", todo[i].Image, err))
+			}
+			return err
+		}
+		results[i] = c
+		return nil
+	})
+	for i, c := range results {
+		if c.ID != "" {
+			s.containers[todo[i].Hostname] = c
+		}
+	}
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, n := range s.plan.Nodes {
+		if c := s.containers[n.Hostname]; !c.Running || c.IP == "" {
+			missing = append(missing, n.Hostname)
+		}
+	}
+	if len(missing) > 0 {
+		return withReason("NodesNotRunning", fmt.Errorf("nodes not running on the network: %s", strings.Join(missing, ", ")))
+	}
+	return probe(ctx, s)
+}
+
+// probe reads every node's process table once (docker top: no exec). The
+// PID of the container's init tells one container boot from the next.
+func probe(ctx context.Context, s *state) error {
+	type row struct {
+		host  string
+		procs []swarm.Process
+	}
+	hosts := make([]string, 0, len(s.containers))
+	for h := range s.containers {
+		hosts = append(hosts, h)
+	}
+	slices.Sort(hosts)
+	rows := make([]row, len(hosts))
+	idx := make([]int, len(hosts))
+	for i := range idx {
+		idx[i] = i
+	}
+	err := forEach(ctx, s.r.workers(), idx, func(ctx context.Context, i int) error {
+		ps, err := s.r.Runtime.Top(ctx, s.containers[hosts[i]].ID)
+		rows[i] = row{hosts[i], ps}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		s.procs[r.host] = r.procs
+		s.boots[r.host] = s.containers[r.host].ID + "@" + strconv.Itoa(initPID(r.procs))
+	}
+	return nil
+}
+
+// initPID is the process whose parent is outside the container.
+func initPID(ps []swarm.Process) int {
+	in := map[int]bool{}
+	for _, p := range ps {
+		in[p.PID] = true
+	}
+	for _, p := range ps {
+		if !in[p.PPID] {
+			return p.PID
+		}
+	}
+	return 0
+}
+
+// nodeFiles is everything written to a node: /etc/hosts, the OVIS
+// environment for ssh sessions, and the plan's files (ldmsd and slurm
+// configs).
+func nodeFiles(p *plan.Plan, n *plan.Node, hosts string) []swarm.File {
+	files := []swarm.File{
+		{Path: "/etc/hosts", Content: []byte(hosts), Mode: 0o644},
+		{Path: "/etc/profile.d/lvc-ovis.sh", Content: []byte(profileScript(n.Env)), Mode: 0o644},
+		{Path: "/etc/ld.so.conf.d/lvc-ovis.conf", Content: []byte(plan.OvisMount + "/lib\n"), Mode: 0o644},
+	}
+	for _, f := range n.Files {
+		files = append(files, swarm.File{Path: f.Path, Content: []byte(f.Content), Mode: f.Mode})
+	}
+	return files
+}
+
+// profileScript exports the container env to login shells (ssh), which
+// do not inherit it.
+func profileScript(env v1.Env) string {
+	var b strings.Builder
+	b.WriteString("# Written by lvc: the node's environment for login shells.\n")
+	for _, e := range env {
+		b.WriteString("export " + e.Name + "=" + swarm.ShellQuote([]string{e.Value}) + "\n")
+	}
+	return b.String()
+}
+
+// ensureFiles writes each node's files in one exec, only when they differ
+// from what was written to that container boot before.
+func ensureFiles(ctx context.Context, s *state) error {
+	ips := map[string]string{}
+	for h, c := range s.containers {
+		ips[h] = c.IP
+	}
+	hosts := s.plan.HostsFile(ips)
+	nodes := make([]*plan.Node, len(s.plan.Nodes))
+	for i := range s.plan.Nodes {
+		nodes[i] = &s.plan.Nodes[i]
+	}
+	err := forEach(ctx, s.r.workers(), nodes, func(ctx context.Context, n *plan.Node) error {
+		files := nodeFiles(s.plan, n, hosts)
+		key, h := s.boots[n.Hostname], filesHash(files)
+		if s.r.files.get(key) == h {
+			return nil
+		}
+		c := s.containers[n.Hostname]
+		if err := s.r.Runtime.WriteFiles(ctx, c.ID, files); err != nil {
+			return fmt.Errorf("%s: %w", n.Hostname, err)
+		}
+		if _, err := swarm.Run(ctx, s.r.Runtime, c.ID, swarm.ExecOptions{Argv: []string{"ldconfig"}}); err != nil {
+			return fmt.Errorf("%s: %w", n.Hostname, err)
+		}
+		s.r.files.set(key, h)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.setCondition(v1.ConditionNodesReady, v1.ConditionTrue, "Running", fmt.Sprintf("%d nodes running, /etc/hosts written", len(s.plan.Nodes)))
+	s.fillNodeStatus()
+	return nil
+}
+
+func filesHash(files []swarm.File) string {
+	parts := make([]string, 0, 3*len(files))
+	for _, f := range files {
+		parts = append(parts, f.Path, string(f.Content), strconv.FormatUint(uint64(f.Mode), 8)+f.Owner)
+	}
+	return hashStrings(parts...)
+}
+
+// fillNodeStatus records what was observed per node.
+func (s *state) fillNodeStatus() {
+	st := s.obj.Status
+	st.Nodes = st.Nodes[:0]
+	for _, n := range s.plan.Nodes {
+		c := s.containers[n.Hostname]
+		st.Nodes = append(st.Nodes, v1.NodeStatus{
+			Hostname: n.Hostname, Aliases: n.Aliases, Role: n.Role,
+			Container: c.Name, ContainerID: shortID(c.ID), IP: c.IP, SwarmNode: c.SwarmNode, State: c.State,
+		})
+	}
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+var errNotConverged = errors.New("not converged")

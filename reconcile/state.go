@@ -1,0 +1,177 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/internal/store"
+	"github.com/ovis-hpc/lvc/plan"
+)
+
+// state is what one Reconcile call knows: the desired plan, the observed
+// objects, and the status being built.
+type state struct {
+	r     *Reconciler
+	plan  *plan.Plan
+	obj   *v1.LDMSDCluster // written as the status file
+	prev  *v1.LDMSDCluster
+	entry *store.Entry
+
+	network    swarm.Network
+	containers map[string]swarm.Container // by hostname
+	procs      map[string][]swarm.Process // by hostname, from Top
+	boots      map[string]string          // by hostname: container ID @ init PID
+	requeue    time.Duration
+}
+
+func newState(r *Reconciler, c *v1.LDMSDCluster, p *plan.Plan, prev *v1.LDMSDCluster, entry *store.Entry) *state {
+	c.Status = &v1.LDMSDClusterStatus{Manifest: entry.File}
+	if prev != nil && prev.Status != nil {
+		c.Status.Conditions = slices.Clone(prev.Status.Conditions)
+		c.Status.ObservedGeneration = prev.Status.ObservedGeneration
+		c.Status.Phase = prev.Status.Phase
+	}
+	// Conditions of services the spec no longer asks for are dropped.
+	c.Status.Conditions = slices.DeleteFunc(c.Status.Conditions, func(cd v1.Condition) bool {
+		return !slices.Contains(wantedConditions(p), cd.Type) && cd.Type != v1.ConditionReady
+	})
+	return &state{r: r, plan: p, obj: c, prev: prev, entry: entry,
+		containers: map[string]swarm.Container{}, procs: map[string][]swarm.Process{}, boots: map[string]string{}}
+}
+
+func (s *state) name() string { return s.plan.Cluster }
+
+func (s *state) setCondition(typ, status, reason, msg string) {
+	if typ == "" {
+		return
+	}
+	setCondition(&s.obj.Status.Conditions, typ, status, reason, msg, s.r.clock())
+}
+
+// requeueAfter asks for another look even without an error.
+func (s *state) requeueAfter(d time.Duration) {
+	if s.requeue == 0 || d < s.requeue {
+		s.requeue = d
+	}
+}
+
+// finish computes Ready and the phase from the conditions.
+func (s *state) finish(runErr error) Result {
+	st := s.obj.Status
+	notReady := []string{}
+	for _, typ := range wantedConditions(s.plan) {
+		c := findCondition(st.Conditions, typ)
+		if c == nil {
+			s.setCondition(typ, v1.ConditionUnknown, "NotReconciled", "an earlier phase has not converged")
+			notReady = append(notReady, typ)
+		} else if c.Status != v1.ConditionTrue {
+			notReady = append(notReady, typ)
+		}
+	}
+	wasReady := s.prev != nil && s.prev.Status != nil && s.prev.Status.Phase == v1.PhaseReady
+	switch {
+	case len(notReady) == 0 && runErr == nil:
+		s.setCondition(v1.ConditionReady, v1.ConditionTrue, "AllReady", "every asked-for service is ready")
+		st.Phase = v1.PhaseReady
+		st.ObservedGeneration = s.obj.Metadata.Generation
+	default:
+		msg := "not ready: " + strings.Join(notReady, ", ")
+		reason := "Progressing"
+		if runErr != nil {
+			msg, reason = runErr.Error(), "ReconcileError"
+		}
+		s.setCondition(v1.ConditionReady, v1.ConditionFalse, reason, msg)
+		switch {
+		case errors.Is(runErr, ErrTerminal):
+			st.Phase = v1.PhaseFailed
+		case wasReady && s.prev.Status.ObservedGeneration == s.obj.Metadata.Generation:
+			st.Phase = v1.PhaseDegraded
+		default:
+			st.Phase = v1.PhaseProgressing
+		}
+		if runErr == nil {
+			s.requeueAfter(time.Second)
+		}
+	}
+	if runErr == nil && len(notReady) == 0 {
+		st.ObservedGeneration = s.obj.Metadata.Generation
+	}
+	return Result{RequeueAfter: s.requeue}
+}
+
+// wantedConditions lists the conditions that make up Ready for the plan.
+func wantedConditions(p *plan.Plan) []string {
+	out := []string{v1.ConditionNetworkReady, v1.ConditionNodesReady}
+	for _, ph := range phases {
+		if ph.condition != "" && !slices.Contains(out, ph.condition) && (ph.wanted == nil || ph.wanted(p)) {
+			out = append(out, ph.condition)
+		}
+	}
+	return out
+}
+
+func findCondition(cs []v1.Condition, typ string) *v1.Condition {
+	for i := range cs {
+		if cs[i].Type == typ {
+			return &cs[i]
+		}
+	}
+	return nil
+}
+
+// setCondition sets a condition, keeping its transition time unless the
+// status changes; it reports whether status, reason or message changed.
+func setCondition(cs *[]v1.Condition, typ, status, reason, msg string, now time.Time) bool {
+	if c := findCondition(*cs, typ); c != nil {
+		changed := c.Status != status || c.Reason != reason || c.Message != msg
+		if c.Status != status {
+			c.LastTransitionTime = now.UTC().Truncate(time.Second)
+		}
+		c.Status, c.Reason, c.Message = status, reason, msg
+		return changed
+	}
+	*cs = append(*cs, v1.Condition{Type: typ, Status: status, Reason: reason, Message: msg, LastTransitionTime: now.UTC().Truncate(time.Second)})
+	return true
+}
+
+// reasonedError carries a condition reason for the failing phase.
+type reasonedError struct {
+	reason string
+	err    error
+}
+
+func (e *reasonedError) Error() string { return e.err.Error() }
+func (e *reasonedError) Unwrap() error { return e.err }
+
+func withReason(reason string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &reasonedError{reason: reason, err: err}
+}
+
+func reasonFor(err error, fallback string) string {
+	var re *reasonedError
+	if errors.As(err, &re) {
+		return re.reason
+	}
+	return fallback
+}
+
+// forEach runs fn on items with at most workers at once; the first error
+// cancels the rest and is returned.
+func forEach[T any](ctx context.Context, workers int, items []T, fn func(context.Context, T) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for _, it := range items {
+		g.Go(func() error { return fn(ctx, it) })
+	}
+	return g.Wait()
+}
