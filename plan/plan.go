@@ -51,7 +51,8 @@ type Plan struct {
 	Services []string
 	// Nodes are node-1..node-N in order; the last is the service node.
 	Nodes []Node
-	// SlurmNodes are the hostnames running slurmd (sampler daemons' nodes).
+	// SlurmNodes are the hostnames running slurmd: the nodes of daemons of
+	// type sampler, in order; empty without the slurm service.
 	SlurmNodes []string
 	// ServiceNode is the hostname of the last node (slurmctld, ldms_ls).
 	ServiceNode string
