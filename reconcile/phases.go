@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/sshd"
 	"github.com/ovis-hpc/lvc/drivers/swarm"
 	"github.com/ovis-hpc/lvc/plan"
 )
@@ -29,6 +29,20 @@ var phases = []phase{
 	{name: "network", condition: v1.ConditionNetworkReady, reason: "NetworkError", run: ensureNetwork},
 	{name: "containers", condition: v1.ConditionNodesReady, reason: "ContainerError", run: ensureContainers},
 	{name: "files", condition: v1.ConditionNodesReady, reason: "FilesError", run: ensureFiles},
+	{name: "sshd", condition: v1.ConditionSshdReady, reason: "SshdError", wanted: wants(v1.ServiceSshd), run: ifService(v1.ServiceSshd, ensureSshd)},
+	{name: "munged", condition: v1.ConditionMungeReady, reason: "MungeError", wanted: wants(v1.ServiceMunged), run: ifService(v1.ServiceMunged, ensureMunged)},
+	{name: "slurm", condition: v1.ConditionSlurmReady, reason: "SlurmError", wanted: wants(v1.ServiceSlurm), run: ifService(v1.ServiceSlurm, ensureSlurm)},
+	{name: "ldmsd", condition: v1.ConditionLdmsdReady, reason: "LdmsdError", wanted: wants(v1.ServiceLdmsd), run: ifService(v1.ServiceLdmsd, ensureLdmsd)},
+}
+
+// ifService runs a daemon phase only when the spec asks for the service.
+func ifService(service string, run func(context.Context, *state) error) func(context.Context, *state) error {
+	return func(ctx context.Context, s *state) error {
+		if !wants(service)(s.plan) {
+			return nil
+		}
+		return run(ctx, s)
+	}
 }
 
 func ensureNetwork(ctx context.Context, s *state) error {
@@ -119,6 +133,7 @@ func ensureContainers(ctx context.Context, s *state) error {
 		}
 		if !ok {
 			s.r.event(ctx, s.name(), "Normal", "CreateNode", n.Hostname, "creating container %s", n.ContainerName)
+			s.created[n.Hostname] = true
 		} else {
 			s.r.event(ctx, s.name(), "Warning", "StartNode", n.Hostname, "container %s was %s: starting", n.ContainerName, c.State)
 		}
@@ -240,12 +255,32 @@ func ensureFiles(ctx context.Context, s *state) error {
 		ips[h] = c.IP
 	}
 	hosts := s.plan.HostsFile(ips)
+	var kept []swarm.Container
+	for _, n := range s.plan.Nodes {
+		if !s.created[n.Hostname] {
+			kept = append(kept, s.containers[n.Hostname])
+		}
+	}
+	secret, err := s.r.secrets.get(ctx, s.r.Runtime, s.name(), kept)
+	if err != nil {
+		return err
+	}
+	s.secret = secret
+	sshHosts := make([]sshd.Host, 0, len(s.plan.Nodes))
+	for _, n := range s.plan.Nodes {
+		sshHosts = append(sshHosts, sshd.Host{Names: append([]string{n.Hostname}, n.Aliases...), IP: ips[n.Hostname]})
+	}
 	nodes := make([]*plan.Node, len(s.plan.Nodes))
 	for i := range s.plan.Nodes {
 		nodes[i] = &s.plan.Nodes[i]
 	}
-	err := forEach(ctx, s.r.workers(), nodes, func(ctx context.Context, n *plan.Node) error {
+	err = forEach(ctx, s.r.workers(), nodes, func(ctx context.Context, n *plan.Node) error {
 		files := nodeFiles(s.plan, n, hosts)
+		more, err := s.serviceFiles(n, sshHosts)
+		if err != nil {
+			return err
+		}
+		files = append(files, more...)
 		key, h := s.boots[n.Hostname], filesHash(files)
 		if s.r.files.get(key) == h {
 			return nil
@@ -264,7 +299,6 @@ func ensureFiles(ctx context.Context, s *state) error {
 		return err
 	}
 	s.setCondition(v1.ConditionNodesReady, v1.ConditionTrue, "Running", fmt.Sprintf("%d nodes running, /etc/hosts written", len(s.plan.Nodes)))
-	s.fillNodeStatus()
 	return nil
 }
 
@@ -281,11 +315,21 @@ func (s *state) fillNodeStatus() {
 	st := s.obj.Status
 	st.Nodes = st.Nodes[:0]
 	for _, n := range s.plan.Nodes {
-		c := s.containers[n.Hostname]
-		st.Nodes = append(st.Nodes, v1.NodeStatus{
-			Hostname: n.Hostname, Aliases: n.Aliases, Role: n.Role,
-			Container: c.Name, ContainerID: shortID(c.ID), IP: c.IP, SwarmNode: c.SwarmNode, State: c.State,
-		})
+		c, ok := s.containers[n.Hostname]
+		ns := v1.NodeStatus{Hostname: n.Hostname, Aliases: n.Aliases, Role: n.Role, Container: n.ContainerName}
+		if ok {
+			ns.ContainerID, ns.IP, ns.SwarmNode, ns.State = shortID(c.ID), c.IP, c.SwarmNode, c.State
+		}
+		ns.Daemons = s.daemons[n.Hostname]
+		if ns.Daemons == nil && ok {
+			// Phases that did not run keep what was seen last time.
+			for _, d := range []string{"sshd", "munged", plan.Slurmctld, plan.Slurmd, "ldmsd"} {
+				if p := s.prevDaemon(n.Hostname, d); p != nil {
+					ns.Daemons = append(ns.Daemons, *p)
+				}
+			}
+		}
+		st.Nodes = append(st.Nodes, ns)
 	}
 }
 
@@ -295,5 +339,3 @@ func shortID(id string) string {
 	}
 	return id
 }
-
-var errNotConverged = errors.New("not converged")

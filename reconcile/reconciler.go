@@ -41,8 +41,9 @@ type Reconciler struct {
 	// Workers bounds the container operations run at once per cluster.
 	Workers int
 
-	files fileCache
-	now   func() time.Time
+	files   fileCache
+	secrets secrets
+	now     func() time.Time
 }
 
 // Result tells the caller when to look again without an error.
@@ -132,6 +133,9 @@ func (r *Reconciler) apply(ctx context.Context, entry *store.Entry, prev *v1.LDM
 	c.Metadata.Annotations[annotationSpecHash] = hash
 	c.Metadata.Generation = nextGeneration(prev, hash)
 	st := newState(r, c, p, prev, entry)
+	if st.stopped, err = r.Status.Stopped(c.Metadata.Name); err != nil {
+		return Result{}, err
+	}
 	if len(entry.Duplicates) > 0 {
 		r.event(ctx, c.Metadata.Name, "Warning", "DuplicateName", "", "also declared in %s: ignored, %s owns the name", strings.Join(entry.Duplicates, ", "), entry.File)
 	}
@@ -205,11 +209,12 @@ func (r *Reconciler) absent(ctx context.Context, name string, prev *v1.LDMSDClus
 		prev.Status.Phase = v1.PhaseDeleting
 		_ = r.Status.Write(prev)
 	}
-	r.event(ctx, name, "Normal", "Deleting", "", "manifest gone: removing %d containers and the network", len(cs))
+	r.event(ctx, name, "Normal", "Deleting", "", "manifest gone: removing %d containers and %d networks", len(cs), len(ns))
 	if err := Delete(ctx, r.Runtime, name, r.workers()); err != nil {
 		return Result{}, err
 	}
 	r.files.forgetCluster(cs)
+	r.secrets.forget(name)
 	return Result{}, r.Status.Remove(name)
 }
 

@@ -28,6 +28,10 @@ type state struct {
 	containers map[string]swarm.Container // by hostname
 	procs      map[string][]swarm.Process // by hostname, from Top
 	boots      map[string]string          // by hostname: container ID @ init PID
+	created    map[string]bool            // hostnames created in this call
+	daemons    map[string][]v1.DaemonStatus
+	stopped    map[string]bool // "node/daemon" stopped on purpose
+	secret     []byte
 	requeue    time.Duration
 }
 
@@ -43,7 +47,8 @@ func newState(r *Reconciler, c *v1.LDMSDCluster, p *plan.Plan, prev *v1.LDMSDClu
 		return !slices.Contains(wantedConditions(p), cd.Type) && cd.Type != v1.ConditionReady
 	})
 	return &state{r: r, plan: p, obj: c, prev: prev, entry: entry,
-		containers: map[string]swarm.Container{}, procs: map[string][]swarm.Process{}, boots: map[string]string{}}
+		containers: map[string]swarm.Container{}, procs: map[string][]swarm.Process{}, boots: map[string]string{},
+		created: map[string]bool{}, daemons: map[string][]v1.DaemonStatus{}}
 }
 
 func (s *state) name() string { return s.plan.Cluster }
@@ -65,6 +70,7 @@ func (s *state) requeueAfter(d time.Duration) {
 // finish computes Ready and the phase from the conditions.
 func (s *state) finish(runErr error) Result {
 	st := s.obj.Status
+	s.fillNodeStatus()
 	notReady := []string{}
 	for _, typ := range wantedConditions(s.plan) {
 		c := findCondition(st.Conditions, typ)

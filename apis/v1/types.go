@@ -209,10 +209,21 @@ type NodeStatus struct {
 
 // DaemonStatus is the observed state of one daemon process on a node.
 type DaemonStatus struct {
-	Name      string `json:"name"`
-	State     string `json:"state,omitempty"`
-	PID       int    `json:"pid,omitempty"`
-	Restarts  int    `json:"restarts,omitempty"`
+	Name string `json:"name"`
+	// State is Running, Stopped (on purpose), Exited (restart: never),
+	// BackOff (waiting to restart) or Failed (could not start).
+	State string `json:"state,omitempty"`
+	// PID is the daemon's process ID as the Docker host sees it.
+	PID       int       `json:"pid,omitempty"`
+	Restarts  int       `json:"restarts,omitempty"`
+	StartTime time.Time `json:"startTime,omitempty"`
+	// Hash identifies the inputs (command, env, config) it was started
+	// with; a different hash in the plan restarts it.
+	Hash string `json:"hash,omitempty"`
+	// Listening and Sets are ldmsd's: whether its port listens, and how
+	// many sets its own ldms_ls lists.
+	Listening bool   `json:"listening,omitempty"`
+	Sets      int    `json:"sets,omitempty"`
 	LastError string `json:"lastError,omitempty"`
 }
 

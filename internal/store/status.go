@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -50,7 +51,7 @@ func (s Status) Write(c *v1.LDMSDCluster) error {
 
 // Remove deletes a cluster's status file and event log.
 func (s Status) Remove(name string) error {
-	for _, p := range []string{s.path(name), s.events(name)} {
+	for _, p := range []string{s.path(name), s.events(name), s.stoppedPath(name)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
@@ -161,3 +162,52 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+func (s Status) stoppedPath(name string) string { return filepath.Join(s.Dir, name+".stopped") }
+
+// Stopped returns the daemons of a cluster stopped on purpose, as
+// "node/daemon" keys. They stay down until started again.
+func (s Status) Stopped(name string) (map[string]bool, error) {
+	data, err := os.ReadFile(s.stoppedPath(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]bool{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, l := range strings.Split(string(data), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out[l] = true
+		}
+	}
+	return out, nil
+}
+
+// SetStopped marks a daemon ("node/daemon") stopped or not, atomically.
+func (s Status) SetStopped(name, key string, stopped bool) error {
+	set, err := s.Stopped(name)
+	if err != nil {
+		return err
+	}
+	if stopped {
+		set[key] = true
+	} else {
+		delete(set, key)
+	}
+	if len(set) == 0 {
+		if err := os.Remove(s.stoppedPath(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return WriteFileAtomic(s.stoppedPath(name), []byte(strings.Join(keys, "\n")+"\n"), 0o644)
+}
+
+// StoppedPath is the file SetStopped writes, for watchers.
+func (s Status) StoppedPath(name string) string { return s.stoppedPath(name) }

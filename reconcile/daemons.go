@@ -1,0 +1,270 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/swarm"
+)
+
+// Daemon states in the status file.
+const (
+	StateRunning = "Running"
+	StateStopped = "Stopped" // stopped on purpose; stays down
+	StateExited  = "Exited"  // died under restart: never
+	StateBackOff = "BackOff" // died again soon after a start; waiting
+	StateFailed  = "Failed"  // could not be started
+)
+
+// daemonSpec is one daemon lvc keeps running on one node.
+type daemonSpec struct {
+	node    string // hostname
+	name    string // sshd, munged, slurmd, slurmctld, ldmsd
+	exe     string // basename of the process, to find it in the table
+	pre     string // sh run as root before the daemon, may be empty
+	argv    []string
+	env     []string
+	logFile string // where its stdio goes
+	hash    string
+	restart string
+}
+
+// key names the daemon in the stopped set and in events.
+func (d *daemonSpec) key() string { return d.node + "/" + d.name }
+
+// script is the detached exec's command: prepare, then exec the daemon
+// with stdio in its log file. The trailing tag (sh's $0) marks the exec as
+// a daemon's, so that its exec_die triggers a reconcile.
+func (d *daemonSpec) script() []string {
+	var b strings.Builder
+	if d.pre != "" {
+		b.WriteString(d.pre + " && ")
+	}
+	fmt.Fprintf(&b, "mkdir -p %s && exec %s >>%s 2>&1 </dev/null",
+		swarm.ShellQuote([]string{path.Dir(d.logFile)}), swarm.ShellQuote(d.argv), swarm.ShellQuote([]string{d.logFile}))
+	return []string{"sh", "-c", b.String(), swarm.DaemonTag + d.name}
+}
+
+// findDaemon returns the daemon's top process: one whose executable is
+// d.exe and whose parent is not (forks and sessions are skipped).
+func findDaemon(procs []swarm.Process, exe string) *swarm.Process {
+	byPID := map[int]*swarm.Process{}
+	for i := range procs {
+		byPID[procs[i].PID] = &procs[i]
+	}
+	for i := range procs {
+		p := &procs[i]
+		if procExe(p.Command) != exe {
+			continue
+		}
+		if parent, ok := byPID[p.PPID]; ok && procExe(parent.Command) == exe {
+			continue
+		}
+		return p
+	}
+	return nil
+}
+
+// procExe is the program name of a process command line; sshd's
+// "sshd: /usr/sbin/sshd -D [listener]" title counts as sshd.
+func procExe(cmd string) string {
+	f := strings.Fields(cmd)
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(path.Base(f[0]), ":")
+}
+
+// backoff is how long to wait before starting a daemon again after its
+// n-th restart: 0 for the first, then 1s, 2s, 4s ... 60s.
+func backoff(restarts int) time.Duration {
+	if restarts <= 1 {
+		return 0
+	}
+	return min(time.Second<<min(restarts-2, 6), time.Minute)
+}
+
+// superviseNode converges the daemons of one node: starts what is
+// missing, restarts what changed, stops what was stopped on purpose. It
+// returns the daemons' status and whether any was (re)started.
+func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.DaemonStatus, bool, error) {
+	if len(specs) == 0 {
+		return nil, false, nil
+	}
+	node := specs[0].node
+	c := s.containers[node]
+	procs := s.procs[node]
+	var out []v1.DaemonStatus
+	started := false
+	for i := range specs {
+		d := &specs[i]
+		prev := s.prevDaemon(node, d.name)
+		st := v1.DaemonStatus{Name: d.name, Hash: d.hash}
+		if prev != nil {
+			st.Restarts, st.StartTime, st.PID = prev.Restarts, prev.StartTime, prev.PID
+		}
+		p := findDaemon(procs, d.exe)
+		switch {
+		case s.stopped[d.key()]:
+			if p != nil {
+				if err := s.kill(ctx, c, p.PID, d.exe); err != nil {
+					return nil, started, err
+				}
+				s.r.event(ctx, s.name(), "Normal", "Stopped", d.key(), "%s stopped on request", d.name)
+			}
+			st.State, st.PID = StateStopped, 0
+			out = append(out, st)
+			continue
+		case p != nil && (prev == nil || prev.Hash == "" || prev.Hash == d.hash):
+			st.State = StateRunning
+			if prev == nil || prev.PID != p.PID {
+				st.PID, st.StartTime = p.PID, s.r.clock().UTC().Truncate(time.Second)
+			}
+			out = append(out, st)
+			continue
+		case p != nil:
+			s.r.event(ctx, s.name(), "Normal", "Restarting", d.key(), "%s inputs changed (config, env or command): restarting it", d.name)
+			if err := s.kill(ctx, c, p.PID, d.exe); err != nil {
+				return nil, started, err
+			}
+		case prev != nil && prev.PID != 0 && prev.State != StateStopped:
+			// It ran and died.
+			if d.restart == v1.RestartNever {
+				st.State, st.PID = StateExited, 0
+				if prev.State != StateExited {
+					s.r.event(ctx, s.name(), "Warning", "Exited", d.key(), "%s (pid %d) exited; restart policy never", d.name, prev.PID)
+				}
+				out = append(out, st)
+				continue
+			}
+			if wait := backoff(prev.Restarts+1) - s.r.clock().Sub(prev.StartTime); wait > 0 {
+				st.State, st.PID = StateBackOff, 0
+				s.requeueAfter(wait)
+				out = append(out, st)
+				continue
+			}
+			st.Restarts++
+			s.r.event(ctx, s.name(), "Warning", "Restarting", d.key(), "%s (pid %d) died: starting it again (restart %d)", d.name, prev.PID, st.Restarts)
+		default:
+			s.r.event(ctx, s.name(), "Normal", "Starting", d.key(), "starting %s", d.name)
+		}
+		pid, err := s.start(ctx, c, d)
+		started = true
+		st.StartTime = s.r.clock().UTC().Truncate(time.Second)
+		if err != nil {
+			st.State, st.PID, st.LastError = StateFailed, 0, err.Error()
+			s.requeueAfter(max(backoff(st.Restarts+1), time.Second))
+			s.r.event(ctx, s.name(), "Warning", "StartFailed", d.key(), "%s", err.Error())
+		} else {
+			st.State, st.PID = StateRunning, pid
+		}
+		out = append(out, st)
+	}
+	return out, started, nil
+}
+
+// start runs the daemon detached and waits until it shows up in the
+// process table; a daemon that dies at once fails with its log's tail.
+func (s *state) start(ctx context.Context, c swarm.Container, d *daemonSpec) (int, error) {
+	if err := s.r.Runtime.Start(ctx, c.ID, d.script(), d.env, ""); err != nil {
+		return 0, err
+	}
+	pause := 10 * time.Millisecond
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); pause = min(2*pause, 200*time.Millisecond) {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(pause):
+		}
+		procs, err := s.r.Runtime.Top(ctx, c.ID)
+		if err != nil {
+			return 0, err
+		}
+		if p := findDaemon(procs, d.exe); p != nil {
+			s.procs[d.node] = procs
+			return p.PID, nil
+		}
+	}
+	r, _ := s.r.Runtime.Exec(ctx, c.ID, swarm.ExecOptions{Argv: []string{"tail", "-n", "5", d.logFile}})
+	return 0, fmt.Errorf("%s did not stay up; %s says: %s", d.name, d.logFile, strings.TrimSpace(string(r.Stdout)))
+}
+
+// kill ends a daemon (TERM, then KILL after 5s) and waits until it is gone.
+func (s *state) kill(ctx context.Context, c swarm.Container, pid int, exe string) error {
+	// docker top shows host PIDs; inside the container PIDs differ, so
+	// kill by name and host PID is only used to tell when it is gone.
+	sig := "TERM"
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := s.r.Runtime.Exec(ctx, c.ID, swarm.ExecOptions{Argv: []string{"pkill", "-" + sig, "-x", exe}}); err != nil {
+			return err
+		}
+		for pause := 20 * time.Millisecond; ; pause = min(2*pause, 200*time.Millisecond) {
+			procs, err := s.r.Runtime.Top(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			if findByPID(procs, pid) == nil {
+				s.procs[c.Node] = procs
+				return nil
+			}
+			if time.Now().After(deadline) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(pause):
+			}
+		}
+		if sig == "KILL" {
+			return fmt.Errorf("%s (pid %d) does not die", exe, pid)
+		}
+		sig, deadline = "KILL", time.Now().Add(5*time.Second)
+	}
+}
+
+func findByPID(procs []swarm.Process, pid int) *swarm.Process {
+	for i := range procs {
+		if procs[i].PID == pid {
+			return &procs[i]
+		}
+	}
+	return nil
+}
+
+// prevDaemon is the daemon's status from the last status file.
+func (s *state) prevDaemon(node, name string) *v1.DaemonStatus {
+	if s.prev == nil || s.prev.Status == nil {
+		return nil
+	}
+	for _, n := range s.prev.Status.Nodes {
+		if n.Hostname != node {
+			continue
+		}
+		// A re-created container starts with no daemons.
+		if n.ContainerID != shortID(s.containers[node].ID) {
+			return nil
+		}
+		for i := range n.Daemons {
+			if n.Daemons[i].Name == name {
+				return &n.Daemons[i]
+			}
+		}
+	}
+	return nil
+}
+
+func hashArgv(parts ...[]string) string {
+	var all []string
+	for _, p := range parts {
+		all = append(all, strconv.Itoa(len(p)))
+		all = append(all, p...)
+	}
+	return hashStrings(all...)
+}

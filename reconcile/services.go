@@ -1,0 +1,244 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/ldmsd"
+	"github.com/ovis-hpc/lvc/drivers/slurm"
+	"github.com/ovis-hpc/lvc/drivers/sshd"
+	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/plan"
+)
+
+// logDir holds the stdio of the daemons lvc starts.
+const logDir = "/var/log/lvc"
+
+func wants(service string) func(*plan.Plan) bool {
+	return func(p *plan.Plan) bool { return slices.Contains(p.Services, service) }
+}
+
+// runDaemons supervises specs on their nodes in parallel and records
+// their status. It reports whether any daemon was (re)started.
+func (s *state) runDaemons(ctx context.Context, specs []daemonSpec) (bool, error) {
+	byNode := map[string][]daemonSpec{}
+	var nodes []string
+	for _, d := range specs {
+		if _, ok := byNode[d.node]; !ok {
+			nodes = append(nodes, d.node)
+		}
+		byNode[d.node] = append(byNode[d.node], d)
+	}
+	var mu sync.Mutex
+	started := false
+	err := forEach(ctx, s.r.workers(), nodes, func(ctx context.Context, node string) error {
+		st, any, err := s.superviseNode(ctx, byNode[node])
+		mu.Lock()
+		defer mu.Unlock()
+		started = started || any
+		s.daemons[node] = append(s.daemons[node], st...)
+		return err
+	})
+	return started, err
+}
+
+// daemonsReady tells whether every daemon named name is running, and
+// lists those that are not.
+func (s *state) daemonsReady(name string) (bool, string) {
+	var bad []string
+	for _, n := range s.plan.Nodes {
+		for _, d := range s.daemons[n.Hostname] {
+			if d.Name == name && d.State != StateRunning {
+				bad = append(bad, fmt.Sprintf("%s on %s is %s", name, n.Hostname, d.State))
+			}
+		}
+	}
+	sort.Strings(bad)
+	return len(bad) == 0, strings.Join(bad, "; ")
+}
+
+func simpleDaemonPhase(name, condition, exe, pre, logFile string, argv []string) func(context.Context, *state) error {
+	return func(ctx context.Context, s *state) error {
+		var specs []daemonSpec
+		for _, n := range s.plan.Nodes {
+			specs = append(specs, daemonSpec{node: n.Hostname, name: name, exe: exe, pre: pre, argv: argv,
+				logFile: logFile, hash: hashArgv(argv), restart: v1.RestartAlways})
+		}
+		if _, err := s.runDaemons(ctx, specs); err != nil {
+			return err
+		}
+		if ok, msg := s.daemonsReady(name); !ok {
+			s.setCondition(condition, v1.ConditionFalse, "NotRunning", msg)
+			return nil
+		}
+		s.setCondition(condition, v1.ConditionTrue, "Running", fmt.Sprintf("%s runs on %d nodes", name, len(specs)))
+		return nil
+	}
+}
+
+var ensureSshd = simpleDaemonPhase("sshd", v1.ConditionSshdReady, "sshd", sshd.Pre, logDir+"/sshd.log", sshd.Argv())
+
+var ensureMunged = simpleDaemonPhase("munged", v1.ConditionMungeReady, "munged", slurm.MungedPre, slurm.MungeLog, slurm.MungedArgv())
+
+func ensureSlurm(ctx context.Context, s *state) error {
+	var specs []daemonSpec
+	for _, n := range s.plan.Nodes {
+		var argv []string
+		switch n.SlurmRole {
+		case plan.Slurmctld:
+			argv = slurm.SlurmctldArgv()
+		case plan.Slurmd:
+			argv = slurm.SlurmdArgv()
+		default:
+			continue
+		}
+		// slurm.conf is in the hash: a new node set restarts the daemons
+		// (Slurm 22.05 cannot add nodes by reconfigure), not the containers.
+		specs = append(specs, daemonSpec{node: n.Hostname, name: n.SlurmRole, exe: n.SlurmRole, pre: slurm.SlurmPre, argv: argv,
+			logFile: logDir + "/" + n.SlurmRole + ".log", hash: hashArgv(argv, []string{s.plan.SlurmHash}), restart: v1.RestartAlways})
+	}
+	if _, err := s.runDaemons(ctx, specs); err != nil {
+		return err
+	}
+	for _, name := range []string{plan.Slurmctld, plan.Slurmd} {
+		if ok, msg := s.daemonsReady(name); !ok {
+			s.setCondition(v1.ConditionSlurmReady, v1.ConditionFalse, "NotRunning", msg)
+			return nil
+		}
+	}
+	if len(s.plan.SlurmNodes) == 0 {
+		s.setCondition(v1.ConditionSlurmReady, v1.ConditionTrue, "NoComputeNodes", "slurmctld runs; no sampler nodes run slurmd")
+		return nil
+	}
+	svc := s.containers[s.plan.ServiceNode]
+	r, err := s.r.Runtime.Exec(ctx, svc.ID, swarm.ExecOptions{Argv: slurm.SinfoArgv()})
+	if err != nil {
+		return err
+	}
+	states := slurm.ParseSinfo(string(r.Stdout))
+	var bad []string
+	for _, n := range s.plan.SlurmNodes {
+		if !slurm.Usable(states[n]) {
+			bad = append(bad, fmt.Sprintf("%s is %q", n, states[n]))
+		}
+	}
+	if len(bad) > 0 {
+		s.setCondition(v1.ConditionSlurmReady, v1.ConditionFalse, "NodesNotIdle", "sinfo: "+strings.Join(bad, ", "))
+		s.requeueAfter(time.Second)
+		return nil
+	}
+	s.setCondition(v1.ConditionSlurmReady, v1.ConditionTrue, "NodesIdle", fmt.Sprintf("slurmctld on %s; %d slurmd nodes idle or allocated", s.plan.ServiceNode, len(s.plan.SlurmNodes)))
+	return nil
+}
+
+// ovisLdmsd is the host path whose absence makes LdmsdReady OvisNotFound.
+func ovisLdmsd(c *v1.LDMSDCluster) string {
+	return filepath.Join(c.Spec.OvisPrefix, "sbin", "ldmsd")
+}
+
+func ensureLdmsd(ctx context.Context, s *state) error {
+	if bin := ovisLdmsd(s.obj); !fileExists(bin) {
+		s.setCondition(v1.ConditionLdmsdReady, v1.ConditionFalse, "OvisNotFound",
+			fmt.Sprintf("%s does not exist on the host: build OVIS and set spec.ovis_prefix to its prefix", bin))
+		return nil
+	}
+	var specs []daemonSpec
+	checks := map[string]plan.Daemon{}
+	for _, n := range s.plan.Nodes {
+		for _, d := range n.Daemons {
+			specs = append(specs, daemonSpec{node: n.Hostname, name: d.Name, exe: "ldmsd", argv: d.Argv, env: d.Env.Strings(),
+				logFile: logDir + "/" + d.Name + ".out", hash: d.Hash, restart: d.Restart})
+			checks[n.Hostname] = d
+		}
+	}
+	if _, err := s.runDaemons(ctx, specs); err != nil {
+		return err
+	}
+	// Listening and sets, one exec per ldmsd node.
+	var mu sync.Mutex
+	var notListening []string
+	nodes := make([]string, 0, len(checks))
+	for n := range checks {
+		nodes = append(nodes, n)
+	}
+	err := forEach(ctx, s.r.workers(), nodes, func(ctx context.Context, node string) error {
+		d := checks[node]
+		ds := s.daemon(node, d.Name)
+		if ds == nil || ds.State != StateRunning || d.Port == 0 {
+			return nil
+		}
+		r, err := s.r.Runtime.Exec(ctx, s.containers[node].ID, swarm.ExecOptions{Argv: []string{"sh", "-c", ldmsd.CheckScript(d.Xprt, d.Port, d.Auth)}})
+		if err != nil {
+			return err
+		}
+		listening, sets := ldmsd.ParseCheck(string(r.Stdout))
+		mu.Lock()
+		defer mu.Unlock()
+		ds.Listening, ds.Sets = listening, sets
+		if !listening {
+			notListening = append(notListening, fmt.Sprintf("ldmsd on %s does not listen on %d yet", node, d.Port))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if ok, msg := s.daemonsReady("ldmsd"); !ok {
+		s.setCondition(v1.ConditionLdmsdReady, v1.ConditionFalse, "NotRunning", msg)
+		return nil
+	}
+	if len(notListening) > 0 {
+		sort.Strings(notListening)
+		s.setCondition(v1.ConditionLdmsdReady, v1.ConditionFalse, "NotListening", strings.Join(notListening, "; "))
+		s.requeueAfter(500 * time.Millisecond)
+		return nil
+	}
+	s.setCondition(v1.ConditionLdmsdReady, v1.ConditionTrue, "Listening", fmt.Sprintf("%d ldmsd running and listening", len(specs)))
+	return nil
+}
+
+// daemon returns the status being built for a daemon of a node.
+func (s *state) daemon(node, name string) *v1.DaemonStatus {
+	for i := range s.daemons[node] {
+		if s.daemons[node][i].Name == name {
+			return &s.daemons[node][i]
+		}
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// serviceFiles are the secret-derived files of a node: the cluster
+// secret itself, SSH keys and known_hosts, and the munge key.
+func (s *state) serviceFiles(n *plan.Node, hosts []sshd.Host) ([]swarm.File, error) {
+	files := []swarm.File{{Path: SecretPath, Content: []byte(fmt.Sprintf("%x\n", s.secret)), Mode: 0o400}}
+	if slices.Contains(s.plan.Services, v1.ServiceSshd) {
+		sf, err := sshd.Files(s.secret, s.name(), n.Hostname, hosts)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range sf {
+			files = append(files, swarm.File{Path: f.Path, Content: f.Content, Mode: f.Mode})
+		}
+	}
+	if slices.Contains(s.plan.Services, v1.ServiceMunged) {
+		key, err := slurm.MungeKey(s.secret)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, swarm.File{Path: slurm.MungeKeyPath, Content: key, Mode: 0o400, Owner: slurm.MungeUser + ":" + slurm.MungeUser})
+	}
+	return files, nil
+}
