@@ -18,6 +18,7 @@ type globalOptions struct {
 // write newXxxCommand in its own file and list it here.
 var subcommands = []func(*globalOptions) *cobra.Command{
 	newRenderCommand,
+	newTadaCommand,
 	newValidateCommand,
 	newVersionCommand,
 }
