@@ -99,24 +99,32 @@ var ErrLocked = errors.New("locked")
 // Run watches and reconciles until ctx ends, then waits for the workers.
 func (c *Controller) Run(ctx context.Context) error {
 	log := logr.FromContextOrDiscard(ctx)
+	w, err := newDirWatcher(c.opts.ManifestsDir, store.IsManifestFile)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	// Daemons stopped or started on purpose (lvc stop/start) are marked
+	// in the status directory.
+	sw, err := newDirWatcher(c.opts.StatusDir, func(p string) bool { return strings.HasSuffix(p, store.StoppedSuffix) })
+	if err != nil {
+		return err
+	}
+	defer sw.Close()
+	// Scan only once the watches are in place, so no change falls between.
+	events := c.rt.Events(ctx)
 	if err := c.rescan(ctx); err != nil {
 		return err
 	}
 	if err := c.adopt(ctx); err != nil {
 		return err
 	}
-	w, err := newDirWatcher(c.opts.ManifestsDir)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
 
 	var wg sync.WaitGroup
 	for range c.opts.Workers {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.worker(ctx) }()
 	}
-	events := c.rt.Events(ctx)
 	resync := time.NewTicker(c.opts.Resync)
 	defer resync.Stop()
 	debounce := time.NewTimer(time.Hour)
@@ -129,6 +137,10 @@ loop:
 			break loop
 		case <-w.Changes:
 			debounce.Reset(c.opts.Debounce)
+		case p := <-sw.Changes:
+			if name, ok := strings.CutSuffix(filepath.Base(p), store.StoppedSuffix); ok {
+				c.q.Add(name)
+			}
 		case err := <-w.Errors:
 			log.Error(err, "watching manifests")
 			debounce.Reset(c.opts.Debounce)

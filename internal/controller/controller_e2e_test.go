@@ -42,10 +42,15 @@ type harness struct {
 
 func startController(t *testing.T, rt *swarm.Engine, manifests, status string) *harness {
 	t.Helper()
+	return startControllerResync(t, rt, manifests, status, 2*time.Second)
+}
+
+func startControllerResync(t *testing.T, rt *swarm.Engine, manifests, status string, resync time.Duration) *harness {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	h := &harness{t: t, rt: rt, manifests: manifests, status: store.Status{Dir: status}, cancel: cancel, done: make(chan error, 1)}
 	ctx = testenvLogger(t, ctx)
-	c := controller.New(rt, controller.Options{ManifestsDir: manifests, StatusDir: status, Resync: 2 * time.Second, Prune: true, Debounce: 100 * time.Millisecond})
+	c := controller.New(rt, controller.Options{ManifestsDir: manifests, StatusDir: status, Resync: resync, Prune: true, Debounce: 100 * time.Millisecond})
 	go func() { h.done <- c.Run(ctx) }()
 	t.Cleanup(h.stop)
 	return h

@@ -7,7 +7,6 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/internal/store"
 )
 
 // dirWatcher reports changes of a directory's manifests. It watches the
@@ -16,12 +15,13 @@ import (
 type dirWatcher struct {
 	w       *fsnotify.Watcher
 	dir     string
-	Changes chan struct{}
+	match   func(path string) bool
+	Changes chan string // paths that changed; the directory's own for itself
 	Errors  chan error
 	done    chan struct{}
 }
 
-func newDirWatcher(dir string) (*dirWatcher, error) {
+func newDirWatcher(dir string, match func(path string) bool) (*dirWatcher, error) {
 	dir = filepath.Clean(dir)
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -32,7 +32,7 @@ func newDirWatcher(dir string) (*dirWatcher, error) {
 		return nil, err
 	}
 	_ = w.Add(dir) // may not exist yet
-	dw := &dirWatcher{w: w, dir: dir, Changes: make(chan struct{}, 1), Errors: make(chan error, 1), done: make(chan struct{})}
+	dw := &dirWatcher{w: w, dir: dir, match: match, Changes: make(chan string, 256), Errors: make(chan error, 1), done: make(chan struct{})}
 	go dw.loop()
 	return dw, nil
 }
@@ -51,11 +51,11 @@ func (d *dirWatcher) loop() {
 				if _, err := os.Stat(d.dir); err == nil {
 					_ = d.w.Add(d.dir)
 				}
-				d.signal()
+				d.signal(d.dir)
 				continue
 			}
-			if filepath.Dir(ev.Name) == d.dir && store.IsManifestFile(ev.Name) {
-				d.signal()
+			if filepath.Dir(ev.Name) == d.dir && d.match(ev.Name) {
+				d.signal(ev.Name)
 			}
 		case err, ok := <-d.w.Errors:
 			if !ok {
@@ -69,9 +69,11 @@ func (d *dirWatcher) loop() {
 	}
 }
 
-func (d *dirWatcher) signal() {
+// signal never blocks the watch: when the consumer lags, a change is
+// dropped; the periodic resync repairs what it would have triggered.
+func (d *dirWatcher) signal(path string) {
 	select {
-	case d.Changes <- struct{}{}:
+	case d.Changes <- path:
 	default:
 	}
 }

@@ -163,7 +163,10 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-func (s Status) stoppedPath(name string) string { return filepath.Join(s.Dir, name+".stopped") }
+// StoppedSuffix ends the file that lists a cluster's stopped daemons.
+const StoppedSuffix = ".stopped"
+
+func (s Status) stoppedPath(name string) string { return filepath.Join(s.Dir, name+StoppedSuffix) }
 
 // Stopped returns the daemons of a cluster stopped on purpose, as
 // "node/daemon" keys. They stay down until started again.

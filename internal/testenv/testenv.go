@@ -99,3 +99,30 @@ func sanitize(s string) string {
 		return '-'
 	}, s)
 }
+
+// OvisPrefix is the host's OVIS build: LVC_OVIS_PREFIX or /opt/ovis.
+func OvisPrefix() string {
+	if p := os.Getenv("LVC_OVIS_PREFIX"); p != "" {
+		return p
+	}
+	return "/opt/ovis"
+}
+
+// HaveOvis tells whether OvisPrefix holds an ldmsd.
+func HaveOvis() bool {
+	_, err := os.Stat(OvisPrefix() + "/sbin/ldmsd")
+	return err == nil
+}
+
+// OvisMissing says what is missing for ldmsd tests.
+func OvisMissing() string {
+	return "no ldmsd at " + OvisPrefix() + "/sbin/ldmsd: build OVIS there (or set LVC_OVIS_PREFIX) to run the ldmsd tests"
+}
+
+// NeedOvis skips a test that needs a real ldmsd when there is none.
+func NeedOvis(t testing.TB) {
+	t.Helper()
+	if !HaveOvis() {
+		t.Skip(OvisMissing())
+	}
+}
