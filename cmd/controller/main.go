@@ -17,6 +17,7 @@ import (
 	"github.com/ovis-hpc/lvc/drivers/swarm"
 	"github.com/ovis-hpc/lvc/internal/controller"
 	"github.com/ovis-hpc/lvc/internal/logging"
+	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/internal/version"
 )
 
@@ -66,7 +67,7 @@ func newCommand() *cobra.Command {
 }
 
 func run(ctx context.Context, opts controller.Options) error {
-	release, err := controller.Lock(opts.StatusDir)
+	release, err := (store.Status{Dir: opts.StatusDir}).Lock()
 	if err != nil {
 		return err
 	}

@@ -2,14 +2,10 @@ package controller
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -67,34 +63,6 @@ func (c *Controller) Lookup(name string) *store.Entry {
 	defer c.mu.RUnlock()
 	return c.index.Entries[name]
 }
-
-// LockFile is the file a running controller holds locked in the status
-// directory; `lvc up` refuses to run while it is held.
-const LockFile = ".lvc-controller.lock"
-
-// Lock takes the status directory's controller lock, or says who has it.
-// The lock is released when the process ends, however it ends.
-func Lock(statusDir string) (release func(), err error) {
-	if err := os.MkdirAll(statusDir, 0o755); err != nil {
-		return nil, err
-	}
-	path := filepath.Join(statusDir, LockFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
-		f.Close()
-		return nil, fmt.Errorf("status directory %s is in use by another lvc-controller or lvc up (pid %s): %w", statusDir, string(holder), ErrLocked)
-	}
-	_ = f.Truncate(0)
-	_, _ = f.WriteAt([]byte(fmt.Sprint(os.Getpid())), 0)
-	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-}
-
-// ErrLocked means another writer holds the status directory.
-var ErrLocked = errors.New("locked")
 
 // Run watches and reconciles until ctx ends, then waits for the workers.
 func (c *Controller) Run(ctx context.Context) error {

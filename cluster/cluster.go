@@ -1,0 +1,280 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+)
+
+// Cluster is a handle on one cluster, as the Python LDMSDCluster was.
+type Cluster struct {
+	Name   string
+	client *Client
+}
+
+// Status reads the cluster's status file; nil when there is none.
+func (c *Cluster) Status() (*v1.LDMSDCluster, error) { return c.client.status.Read(c.Name) }
+
+// Containers lists the cluster's containers in node order, with the
+// aliases its status file records.
+func (c *Cluster) Containers(ctx context.Context) ([]*Container, error) {
+	live, err := c.client.rt.Containers(ctx, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	aliases := map[string][]string{}
+	if st, _ := c.Status(); st != nil && st.Status != nil {
+		for _, n := range st.Status.Nodes {
+			aliases[n.Hostname] = n.Aliases
+		}
+	}
+	out := make([]*Container, 0, len(live))
+	for _, ct := range live {
+		out = append(out, &Container{Hostname: ct.Node, Aliases: aliases[ct.Node], Name: ct.Name, ID: ct.ID, IP: ct.IP, Running: ct.Running, rt: c.client.rt})
+	}
+	sort.Slice(out, func(i, j int) bool { return nodeIndex(out[i].Hostname) < nodeIndex(out[j].Hostname) })
+	return out, nil
+}
+
+func nodeIndex(h string) int {
+	i, _ := strconv.Atoi(strings.TrimPrefix(h, "node-"))
+	return i
+}
+
+// Container returns the container whose hostname, alias or container
+// name is name.
+func (c *Cluster) Container(ctx context.Context, name string) (*Container, error) {
+	cs, err := c.Containers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var known []string
+	for _, ct := range cs {
+		if ct.Hostname == name || ct.Name == name {
+			return ct, nil
+		}
+		for _, a := range ct.Aliases {
+			if a == name {
+				return ct, nil
+			}
+		}
+		known = append(known, ct.Hostname)
+		known = append(known, ct.Aliases...)
+	}
+	return nil, fmt.Errorf("cluster %s has no node %q (nodes: %s)", c.Name, name, strings.Join(known, ", "))
+}
+
+// ServiceNode is the last node: slurmctld, job submission and ldms_ls.
+func (c *Cluster) ServiceNode(ctx context.Context) (*Container, error) {
+	cs, err := c.Containers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(cs) == 0 {
+		return nil, fmt.Errorf("%w: %s has no containers", ErrNotFound, c.Name)
+	}
+	return cs[len(cs)-1], nil
+}
+
+// Exec runs argv on the service node.
+func (c *Cluster) Exec(ctx context.Context, argv ...string) (Result, error) {
+	svc, err := c.ServiceNode(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	return svc.Exec(ctx, argv...)
+}
+
+// LdmsLs runs ldms_ls with args on the service node.
+func (c *Cluster) LdmsLs(ctx context.Context, args ...string) (Result, error) {
+	return c.Exec(ctx, append([]string{"ldms_ls"}, args...)...)
+}
+
+var submitted = regexp.MustCompile(`Submitted batch job (\d+)`)
+
+// Sbatch submits a script that is on the service node and returns the
+// job id.
+func (c *Cluster) Sbatch(ctx context.Context, script string, opts ...string) (int, error) {
+	argv := append(append([]string{"sbatch"}, opts...), script)
+	r, err := c.Exec(ctx, argv...)
+	if err != nil {
+		return 0, err
+	}
+	m := submitted.FindStringSubmatch(string(r.Stdout))
+	if r.ExitCode != 0 || m == nil {
+		return 0, fmt.Errorf("sbatch: exit code %d: %s%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	return strconv.Atoi(m[1])
+}
+
+// Job is one row of squeue -o %all, keyed by its header.
+type Job map[string]string
+
+// Squeue lists jobs, or the given ones.
+func (c *Cluster) Squeue(ctx context.Context, jobs ...int) ([]Job, error) {
+	argv := []string{"squeue", "-o", "%all"}
+	if len(jobs) > 0 {
+		ids := make([]string, len(jobs))
+		for i, j := range jobs {
+			ids[i] = strconv.Itoa(j)
+		}
+		argv = append(argv, "-j", strings.Join(ids, ","))
+	}
+	r, err := c.Exec(ctx, argv...)
+	if err != nil {
+		return nil, err
+	}
+	if r.ExitCode != 0 {
+		return nil, fmt.Errorf("squeue: exit code %d: %s", r.ExitCode, r.Stderr)
+	}
+	return ParseSqueue(string(r.Stdout)), nil
+}
+
+// ParseSqueue reads squeue -o %all: a |-separated header row, then rows.
+func ParseSqueue(out string) []Job {
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) < 2 {
+		return nil
+	}
+	header := strings.Split(lines[0], "|")
+	var jobs []Job
+	for _, l := range lines[1:] {
+		if l == "" {
+			continue
+		}
+		f := strings.Split(l, "|")
+		j := Job{}
+		for i, h := range header {
+			if h == "" || i >= len(f) {
+				continue
+			}
+			if _, dup := j[h]; !dup { // %all repeats some columns
+				j[h] = f[i]
+			}
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs
+}
+
+// Scancel cancels a job.
+func (c *Cluster) Scancel(ctx context.Context, job int) error {
+	r, err := c.Exec(ctx, "scancel", strconv.Itoa(job))
+	if err == nil && r.ExitCode != 0 {
+		err = fmt.Errorf("scancel %d: exit code %d: %s", job, r.ExitCode, r.Stderr)
+	}
+	return err
+}
+
+// StopDaemon stops a daemon on a node on purpose: it stays down across
+// resyncs and controller restarts until StartDaemon.
+func (c *Cluster) StopDaemon(ctx context.Context, node, daemon string) error {
+	ct, err := c.Container(ctx, node)
+	if err != nil {
+		return err
+	}
+	if err := c.client.status.SetStopped(c.Name, ct.Hostname+"/"+daemon, true); err != nil {
+		return err
+	}
+	_, err = ct.Exec(ctx, "pkill", "-x", daemon)
+	return err
+}
+
+// StartDaemon undoes StopDaemon and waits until the daemon runs again:
+// the controller starts it, or this call does when none runs.
+func (c *Cluster) StartDaemon(ctx context.Context, node, daemon string, timeout time.Duration) error {
+	ct, err := c.Container(ctx, node)
+	if err != nil {
+		return err
+	}
+	if err := c.client.status.SetStopped(c.Name, ct.Hostname+"/"+daemon, false); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if release, err := c.client.status.Lock(); err == nil {
+		err := c.client.converge(ctx, c.Name)
+		release()
+		if err != nil {
+			return err
+		}
+	}
+	return c.waitFor(ctx, func(st *v1.LDMSDCluster) bool { return daemonState(st, ct.Hostname, daemon) == "Running" })
+}
+
+func daemonState(st *v1.LDMSDCluster, node, daemon string) string {
+	if st == nil || st.Status == nil {
+		return ""
+	}
+	for _, n := range st.Status.Nodes {
+		if n.Hostname == node {
+			for _, d := range n.Daemons {
+				if d.Name == daemon {
+					return d.State
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// Remove deletes the cluster (manifest, objects, status).
+func (c *Cluster) Remove(ctx context.Context) error { return c.client.Delete(ctx, c.Name) }
+
+// Wait blocks until condition (e.g. Ready) is True in the status file at
+// the current generation, or ctx ends.
+func (c *Cluster) Wait(ctx context.Context, condition string) error {
+	return c.waitFor(ctx, func(st *v1.LDMSDCluster) bool {
+		if condition == v1.ConditionReady {
+			return isReady(st)
+		}
+		return conditionStatus(st, condition) == v1.ConditionTrue
+	})
+}
+
+// WaitDeleted blocks until no object is labelled for the cluster.
+func (c *Cluster) WaitDeleted(ctx context.Context) error {
+	for pause := 50 * time.Millisecond; ; pause = min(2*pause, time.Second) {
+		ok, err := c.client.exists(ctx, c.Name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s still has objects", ErrTimeout, c.Name)
+		case <-time.After(pause):
+		}
+	}
+}
+
+func (c *Cluster) waitFor(ctx context.Context, ok func(*v1.LDMSDCluster) bool) error {
+	var st *v1.LDMSDCluster
+	for pause := 50 * time.Millisecond; ; pause = min(2*pause, 500*time.Millisecond) {
+		var err error
+		st, err = c.Status()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		if st != nil && c.client.opts.Progress != nil {
+			c.client.opts.Progress(st)
+		}
+		if ok(st) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s: %s", ErrTimeout, c.Name, notReadyReason(st, nil))
+		case <-time.After(pause):
+		}
+	}
+}
