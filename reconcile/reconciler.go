@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,10 @@ type Result struct {
 // annotationSpecHash holds the spec's hash in the status file, so that
 // metadata.generation grows exactly when the spec changes.
 const annotationSpecHash = "lvc/spec-hash"
+
+// ConditionUniqueName is False when other manifests declare the same
+// cluster name; it does not count towards Ready.
+const ConditionUniqueName = "UniqueName"
 
 // ErrTerminal marks errors that retrying cannot fix (detect with errors.Is).
 var ErrTerminal = errors.New("terminal")
@@ -137,7 +142,12 @@ func (r *Reconciler) apply(ctx context.Context, entry *store.Entry, prev *v1.LDM
 		return Result{}, err
 	}
 	if len(entry.Duplicates) > 0 {
-		r.event(ctx, c.Metadata.Name, "Warning", "DuplicateName", "", "also declared in %s: ignored, %s owns the name", strings.Join(entry.Duplicates, ", "), entry.File)
+		msg := fmt.Sprintf("also declared in %s: ignored, %s owns the name", strings.Join(entry.Duplicates, ", "), entry.File)
+		if st.setCondition(ConditionUniqueName, v1.ConditionFalse, "DuplicateName", msg) {
+			r.event(ctx, c.Metadata.Name, "Warning", "DuplicateName", "", "%s", msg)
+		}
+	} else {
+		st.obj.Status.Conditions = slices.DeleteFunc(st.obj.Status.Conditions, func(c v1.Condition) bool { return c.Type == ConditionUniqueName })
 	}
 	var runErr error
 	for _, ph := range phases {

@@ -44,7 +44,7 @@ func newState(r *Reconciler, c *v1.LDMSDCluster, p *plan.Plan, prev *v1.LDMSDClu
 	}
 	// Conditions of services the spec no longer asks for are dropped.
 	c.Status.Conditions = slices.DeleteFunc(c.Status.Conditions, func(cd v1.Condition) bool {
-		return !slices.Contains(wantedConditions(p), cd.Type) && cd.Type != v1.ConditionReady
+		return !slices.Contains(wantedConditions(p), cd.Type) && cd.Type != v1.ConditionReady && cd.Type != ConditionUniqueName
 	})
 	return &state{r: r, plan: p, obj: c, prev: prev, entry: entry,
 		containers: map[string]swarm.Container{}, procs: map[string][]swarm.Process{}, boots: map[string]string{},
@@ -53,11 +53,11 @@ func newState(r *Reconciler, c *v1.LDMSDCluster, p *plan.Plan, prev *v1.LDMSDClu
 
 func (s *state) name() string { return s.plan.Cluster }
 
-func (s *state) setCondition(typ, status, reason, msg string) {
+func (s *state) setCondition(typ, status, reason, msg string) bool {
 	if typ == "" {
-		return
+		return false
 	}
-	setCondition(&s.obj.Status.Conditions, typ, status, reason, msg, s.r.clock())
+	return setCondition(&s.obj.Status.Conditions, typ, status, reason, msg, s.r.clock())
 }
 
 // requeueAfter asks for another look even without an error.

@@ -359,3 +359,13 @@ func TestE2EKilledMidCreateConverges(t *testing.T) {
 		t.Errorf("after restart: %d containers and %d networks, want 11 and 1", nc, nn)
 	}
 }
+
+func controllerNoPrune(t *testing.T, rt *swarm.Engine, manifests, status string) *harness {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	h := &harness{t: t, rt: rt, manifests: manifests, status: store.Status{Dir: status}, cancel: cancel, done: make(chan error, 1)}
+	c := controller.New(rt, controller.Options{ManifestsDir: manifests, StatusDir: status, Resync: time.Second, Prune: false, Debounce: 100 * time.Millisecond})
+	go func() { h.done <- c.Run(testenvLogger(t, ctx)) }()
+	t.Cleanup(h.stop)
+	return h
+}

@@ -192,3 +192,12 @@ func TestE2ESeedExampleDaemons(t *testing.T) {
 		}
 	})
 }
+
+func runInput(t *testing.T, rt swarm.Runtime, id, stdin string, argv ...string) (int, string) {
+	t.Helper()
+	r, err := rt.Exec(t.Context(), id, swarm.ExecOptions{Argv: argv, Stdin: strings.NewReader(stdin)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ExitCode, string(r.Stdout) + string(r.Stderr)
+}
