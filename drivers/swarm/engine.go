@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/docker/docker/client"
 )
@@ -20,7 +22,8 @@ type Engine struct {
 	cli       *client.Client
 	swarmNode string // hostname of the engine's swarm node
 
-	locks keyedMutex // serialises ensures of one object within this process
+	locks    keyedMutex // serialises ensures of one object within this process
+	requests atomic.Int64
 }
 
 var _ Runtime = (*Engine)(nil)
@@ -32,21 +35,41 @@ func NewFromEnv(ctx context.Context) (*Engine, error) {
 	if err := checkEndpoint(os.Getenv("DOCKER_HOST"), os.Getenv("DOCKER_TLS_VERIFY") != "" || os.Getenv("DOCKER_CERT_PATH") != "", os.Getenv(EnvAllowInsecureTCP) == "1"); err != nil {
 		return nil, err
 	}
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	e := &Engine{}
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation(), e.countRequests)
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
-	return newEngine(ctx, cli)
-}
-
-func newEngine(ctx context.Context, cli *client.Client) (*Engine, error) {
 	info, err := cli.Info(ctx)
 	if err != nil {
 		cli.Close()
 		return nil, fmt.Errorf("docker engine at %s does not answer: %w (run hack/ensure-docker.sh)", cli.DaemonHost(), err)
 	}
-	return &Engine{cli: cli, swarmNode: info.Name}, nil
+	e.cli, e.swarmNode = cli, info.Name
+	return e, nil
 }
+
+// countRequests wraps the client's transport (as FromEnv set it up) to
+// count API requests, for the idle-cost benchmark and for logs.
+func (e *Engine) countRequests(c *client.Client) error {
+	hc := c.HTTPClient()
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		e.requests.Add(1)
+		return next.RoundTrip(r)
+	})
+	return client.WithHTTPClient(hc)(c)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Requests is the number of API requests made so far.
+func (e *Engine) Requests() int64 { return e.requests.Load() }
 
 // Client exposes the Docker client for callers that need more than Runtime.
 func (e *Engine) Client() *client.Client { return e.cli }
