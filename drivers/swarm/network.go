@@ -39,6 +39,12 @@ func (e *Engine) inspectNetwork(ctx context.Context, spec NetworkSpec) (Network,
 	if err != nil {
 		return Network{}, err
 	}
+	// The engine resolves a name that no network has as a prefix of
+	// another network's ID: cluster "lpc4" would find "ingress" (ID
+	// lpc4y0y2...). Only a network of exactly this name is the cluster's.
+	if n.Name != spec.Name {
+		return Network{}, fmt.Errorf("network %q: %w (the engine matched %q by ID prefix)", spec.Name, cerrdefs.ErrNotFound, n.Name)
+	}
 	if n.Labels[LabelCluster] != spec.Cluster {
 		return Network{}, fmt.Errorf("network %q exists but does not belong to cluster %q (label %s=%q): remove or rename it", spec.Name, spec.Cluster, LabelCluster, n.Labels[LabelCluster])
 	}
