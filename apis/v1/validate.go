@@ -3,6 +3,7 @@ package v1
 import (
 	"net"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -39,6 +40,20 @@ var (
 // hostPaths may not be mounted without allow_host_mounts: the root and
 // every directory that holds the Docker socket give away the host.
 var hostPaths = []string{"/", "/var", "/var/run", "/run", "/var/run/docker.sock", "/run/docker.sock"}
+
+// exposesHost says why mounting the host path src is refused, or "". A
+// path that exists is judged by what its symlinks resolve to, as Docker
+// mounts that: a manifest directory (a git checkout) may hold a link to /.
+func exposesHost(src string) string {
+	c := path.Clean(src)
+	if slices.Contains(hostPaths, c) {
+		return "mounting " + c + " is refused: it exposes the host; set allow_host_mounts: true to allow it"
+	}
+	if r, err := filepath.EvalSymlinks(c); err == nil && slices.Contains(hostPaths, filepath.Clean(r)) {
+		return "mounting " + c + " is refused: it resolves to " + filepath.Clean(r) + ", which exposes the host; set allow_host_mounts: true to allow it"
+	}
+	return ""
+}
 
 // ovisMount is where ovis_prefix is mounted in every container.
 const ovisMount = "/opt/ovis"
@@ -146,8 +161,10 @@ func validateCluster(e *errs, name string, s *LDMSDClusterSpec) {
 	switch {
 	case !path.IsAbs(s.OvisPrefix):
 		e.add("spec.ovis_prefix", "%q must be an absolute path (relative paths need a manifest file)", s.OvisPrefix)
-	case !s.AllowHostMounts && slices.Contains(hostPaths, path.Clean(s.OvisPrefix)):
-		e.add("spec.ovis_prefix", "mounting %s is refused: it exposes the host; set allow_host_mounts: true to allow it", path.Clean(s.OvisPrefix))
+	case !s.AllowHostMounts:
+		if msg := exposesHost(s.OvisPrefix); msg != "" {
+			e.add("spec.ovis_prefix", "%s", msg)
+		}
 	}
 	validateEnv(e, "spec.env", s.Env, "daemon")
 
@@ -224,8 +241,10 @@ func validateMount(e *errs, p, m string, allowHost bool, dsts map[string]string)
 		e.add(p, "%q has an empty source", m)
 	case !path.IsAbs(src):
 		e.add(p, "source %q must be absolute (relative sources need a manifest file)", src)
-	case !allowHost && slices.Contains(hostPaths, path.Clean(src)):
-		e.add(p, "mounting %s is refused: it exposes the host; set allow_host_mounts: true to allow it", path.Clean(src))
+	case !allowHost:
+		if msg := exposesHost(src); msg != "" {
+			e.add(p, "%s", msg)
+		}
 	}
 	if !path.IsAbs(dst) {
 		e.add(p, "destination %q must be an absolute path", dst)
