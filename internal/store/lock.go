@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // LockFile is held locked by the one writer of a status directory: a
@@ -34,6 +35,7 @@ func (s Status) Lock() (release func(), err error) {
 	}
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d (%s)\n", os.Getpid(), filepath.Base(os.Args[0]))), 0)
+	s.removeStaleTemps(time.Minute)
 	return func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
@@ -48,4 +50,28 @@ func (s Status) Locked() bool {
 	}
 	release()
 	return false
+}
+
+// removeStaleTemps removes the temp files of WriteFileAtomic calls whose
+// process died between create and rename (a crash leaves the old file in
+// place, and this litter next to it). Only files older than age go: no
+// write takes that long, so a writer's file in flight is never taken.
+func (s Status) removeStaleTemps(age time.Duration) {
+	ents, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return
+	}
+	for _, de := range ents {
+		if !isTempName(de.Name()) {
+			continue
+		}
+		if fi, err := de.Info(); err == nil && time.Since(fi.ModTime()) > age {
+			_ = os.Remove(filepath.Join(s.Dir, de.Name()))
+		}
+	}
+}
+
+// isTempName tells WriteFileAtomic's temp files: ".NAME.tmp-RANDOM".
+func isTempName(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, tempInfix)
 }

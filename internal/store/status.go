@@ -133,6 +133,9 @@ func (s Status) Events(name string) ([]Event, error) {
 // EventsPath is the event log's path, for followers.
 func (s Status) EventsPath(name string) string { return s.events(name) }
 
+// tempInfix is in the name of WriteFileAtomic's temp files.
+const tempInfix = ".tmp-"
+
 // WriteFileAtomic writes data to a temp file in path's directory, syncs
 // it and renames it over path.
 func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
@@ -140,7 +143,7 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempInfix+"*")
 	if err != nil {
 		return err
 	}
