@@ -87,7 +87,7 @@ func TestHostMountsRefused(t *testing.T) {
 		{"/run:/r:rw", true},
 		{"/var:/v:ro", true},
 		{"../..:/host:rw", false}, // relative to a/b: the temp dir, no host path
-		{"root:/host:rw", true},  // a symlink to /
+		{"root:/host:rw", true},   // a symlink to /
 		{"sock:/d.sock:rw", true},
 		{"run:/r:ro", true},
 		{"ok:/data:rw", false},
