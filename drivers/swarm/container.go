@@ -3,7 +3,6 @@ package swarm
 import (
 	"context"
 	"fmt"
-	"maps"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -13,7 +12,7 @@ import (
 // Containers implements Runtime with one list call: the summary carries
 // state, labels and the network address.
 func (e *Engine) Containers(ctx context.Context, cluster string) ([]Container, error) {
-	list, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: clusterFilter(cluster)})
+	list, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: e.filter(cluster)})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
@@ -46,7 +45,7 @@ func (e *Engine) Containers(ctx context.Context, cluster string) ([]Container, e
 // inspect and reuse the existing container when it is ours.
 func (e *Engine) EnsureContainer(ctx context.Context, spec ContainerSpec) (Container, error) {
 	defer e.locks.lock("container/" + spec.Name)()
-	labels := maps.Clone(spec.Labels)
+	labels := e.labels(spec.Labels)
 	if labels[LabelCluster] == "" {
 		return Container{}, fmt.Errorf("create container %q: no %s label", spec.Name, LabelCluster)
 	}
@@ -84,8 +83,11 @@ func (e *Engine) EnsureContainer(ctx context.Context, spec ContainerSpec) (Conta
 		if ierr != nil {
 			return Container{}, fmt.Errorf("inspect container %q after conflict: %w", spec.Name, ierr)
 		}
-		if ins.Config == nil || ins.Config.Labels[LabelCluster] != labels[LabelCluster] {
-			return Container{}, fmt.Errorf("container %q exists but does not belong to cluster %q: remove or rename it", spec.Name, labels[LabelCluster])
+		if ins.Config == nil {
+			return Container{}, fmt.Errorf("container %q exists without a config", spec.Name)
+		}
+		if err := e.ours(ins.Config.Labels, labels[LabelCluster]); err != nil {
+			return Container{}, fmt.Errorf("container %q exists but %w", spec.Name, err)
 		}
 		id = ins.ID
 	default:

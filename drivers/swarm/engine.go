@@ -22,9 +22,23 @@ type Engine struct {
 	cli       *client.Client
 	swarmNode string // hostname of the engine's swarm node
 
-	locks    keyedMutex // serialises ensures of one object within this process
-	requests atomic.Int64
+	owner string // LabelOwner of what this view creates and lists; "" all
+
+	locks    *keyedMutex // serialises ensures of one object within this process
+	requests *atomic.Int64
 }
+
+// WithOwner returns a view of the engine that labels what it creates with
+// owner and lists only owner's objects. The view shares the connection;
+// closing either closes both.
+func (e *Engine) WithOwner(owner string) *Engine {
+	v := *e
+	v.owner = owner
+	return &v
+}
+
+// Owner is the view's owner, "" for the whole engine.
+func (e *Engine) Owner() string { return e.owner }
 
 var _ Runtime = (*Engine)(nil)
 
@@ -35,7 +49,7 @@ func NewFromEnv(ctx context.Context) (*Engine, error) {
 	if err := checkEndpoint(os.Getenv("DOCKER_HOST"), os.Getenv("DOCKER_TLS_VERIFY") != "" || os.Getenv("DOCKER_CERT_PATH") != "", os.Getenv(EnvAllowInsecureTCP) == "1"); err != nil {
 		return nil, err
 	}
-	e := &Engine{}
+	e := &Engine{locks: &keyedMutex{}, requests: &atomic.Int64{}}
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation(), e.countRequests)
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)

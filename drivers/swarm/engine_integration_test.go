@@ -163,3 +163,37 @@ func TestIntegrationTopListsProcesses(t *testing.T) {
 		t.Errorf("Top() = %+v, want a sleep infinity process", ps)
 	}
 }
+
+func TestIntegrationOwnersDoNotSeeEachOther(t *testing.T) {
+	e := testenv.Engine(t)
+	ctx := t.Context()
+	cluster := testenv.ClusterName(t, e)
+	a, b := e.WithOwner("/status/a"), e.WithOwner("/status/b")
+	if _, err := a.EnsureNetwork(ctx, swarm.NetworkSpec{Name: cluster, Cluster: cluster}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.EnsureContainer(ctx, swarm.ContainerSpec{Name: cluster + "-1", Hostname: "node-1", Image: testenv.Image(), Network: cluster,
+		Labels: map[string]string{swarm.LabelCluster: cluster}}); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ := b.Containers(ctx, ""); len(cs) != 0 {
+		for _, c := range cs {
+			if c.Cluster == cluster {
+				t.Errorf("owner b lists owner a's container %s", c.Name)
+			}
+		}
+	}
+	if ns, _ := b.Networks(ctx, cluster); len(ns) != 0 {
+		t.Errorf("owner b lists owner a's networks: %v", ns)
+	}
+	if cs, _ := a.Containers(ctx, cluster); len(cs) != 1 || cs[0].Labels[swarm.LabelOwner] != "/status/a" {
+		t.Errorf("owner a lists %+v, want its one container labelled with its owner", cs)
+	}
+	if _, err := b.EnsureNetwork(ctx, swarm.NetworkSpec{Name: cluster, Cluster: cluster}); err == nil || !strings.Contains(err.Error(), "/status/a") {
+		t.Errorf("owner b ensuring owner a's network = %v, want an error naming /status/a", err)
+	}
+	// The whole engine still sees everything, for lvc delete.
+	if cs, _ := e.Containers(ctx, cluster); len(cs) != 1 {
+		t.Errorf("engine lists %d containers of %s, want 1", len(cs), cluster)
+	}
+}

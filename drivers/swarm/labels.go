@@ -1,6 +1,9 @@
 package swarm
 
 import (
+	"fmt"
+	"maps"
+
 	"github.com/docker/docker/api/types/filters"
 )
 
@@ -11,13 +14,44 @@ const (
 	LabelNode    = "lvc.node"    // node hostname, node-<i>
 	LabelIndex   = "lvc.index"   // node index, 1-based
 	LabelHash    = "lvc.hash"    // hash of what the container's creation depends on
+	// LabelOwner names the status directory of the lvc that manages the
+	// object, so that controllers with different manifests and status
+	// directories on one engine never adopt or prune each other's clusters.
+	LabelOwner = "lvc.owner"
 )
 
-// clusterFilter selects lvc's objects of one cluster, or of all clusters
-// when cluster is empty.
-func clusterFilter(cluster string) filters.Args {
-	if cluster == "" {
-		return filters.NewArgs(filters.Arg("label", LabelCluster))
+// filter selects lvc's objects of one cluster, or of all clusters when
+// cluster is empty; with an owner, only that owner's.
+func (e *Engine) filter(cluster string) filters.Args {
+	f := filters.NewArgs(filters.Arg("label", LabelCluster))
+	if cluster != "" {
+		f = filters.NewArgs(filters.Arg("label", LabelCluster+"="+cluster))
 	}
-	return filters.NewArgs(filters.Arg("label", LabelCluster+"="+cluster))
+	if e.owner != "" {
+		f.Add("label", LabelOwner+"="+e.owner)
+	}
+	return f
+}
+
+// labels returns l with the owner's label added.
+func (e *Engine) labels(l map[string]string) map[string]string {
+	out := maps.Clone(l)
+	if out == nil {
+		out = map[string]string{}
+	}
+	if e.owner != "" {
+		out[LabelOwner] = e.owner
+	}
+	return out
+}
+
+// ours tells whether an object with labels belongs to cluster and owner.
+func (e *Engine) ours(labels map[string]string, cluster string) error {
+	if labels[LabelCluster] != cluster {
+		return fmt.Errorf("it does not belong to cluster %q (label %s=%q): remove or rename it", cluster, LabelCluster, labels[LabelCluster])
+	}
+	if e.owner != "" && labels[LabelOwner] != e.owner {
+		return fmt.Errorf("it belongs to the lvc of status directory %q, not %q: a cluster name is managed by one lvc per engine", labels[LabelOwner], e.owner)
+	}
+	return nil
 }

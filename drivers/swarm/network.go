@@ -3,7 +3,6 @@ package swarm
 import (
 	"context"
 	"fmt"
-	"maps"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -17,8 +16,8 @@ func (e *Engine) EnsureNetwork(ctx context.Context, spec NetworkSpec) (Network, 
 	if n, err := e.inspectNetwork(ctx, spec); err == nil || !cerrdefs.IsNotFound(err) {
 		return n, err
 	}
-	labels := map[string]string{LabelCluster: spec.Cluster}
-	maps.Copy(labels, spec.Labels)
+	labels := e.labels(spec.Labels)
+	labels[LabelCluster] = spec.Cluster
 	opts := network.CreateOptions{
 		Driver:     "overlay",
 		Scope:      "swarm",
@@ -45,15 +44,15 @@ func (e *Engine) inspectNetwork(ctx context.Context, spec NetworkSpec) (Network,
 	if n.Name != spec.Name {
 		return Network{}, fmt.Errorf("network %q: %w (the engine matched %q by ID prefix)", spec.Name, cerrdefs.ErrNotFound, n.Name)
 	}
-	if n.Labels[LabelCluster] != spec.Cluster {
-		return Network{}, fmt.Errorf("network %q exists but does not belong to cluster %q (label %s=%q): remove or rename it", spec.Name, spec.Cluster, LabelCluster, n.Labels[LabelCluster])
+	if err := e.ours(n.Labels, spec.Cluster); err != nil {
+		return Network{}, fmt.Errorf("network %q exists but %w", spec.Name, err)
 	}
 	return Network{ID: n.ID, Name: n.Name, Cluster: spec.Cluster, Labels: n.Labels}, nil
 }
 
 // Networks implements Runtime.
 func (e *Engine) Networks(ctx context.Context, cluster string) ([]Network, error) {
-	list, err := e.cli.NetworkList(ctx, network.ListOptions{Filters: clusterFilter(cluster)})
+	list, err := e.cli.NetworkList(ctx, network.ListOptions{Filters: e.filter(cluster)})
 	if err != nil {
 		return nil, fmt.Errorf("list networks: %w", err)
 	}
