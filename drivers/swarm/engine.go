@@ -28,6 +28,12 @@ type Engine struct {
 	requests *atomic.Int64
 }
 
+// newEngine makes an Engine over cli; views made by WithOwner share its
+// locks and request count.
+func newEngine(cli *client.Client, swarmNode string) *Engine {
+	return &Engine{cli: cli, swarmNode: swarmNode, locks: &keyedMutex{}, requests: &atomic.Int64{}}
+}
+
 // WithOwner returns a view of the engine that labels what it creates with
 // owner and lists only owner's objects. The view shares the connection;
 // closing either closes both.
@@ -49,7 +55,7 @@ func NewFromEnv(ctx context.Context) (*Engine, error) {
 	if err := checkEndpoint(os.Getenv("DOCKER_HOST"), os.Getenv("DOCKER_TLS_VERIFY") != "" || os.Getenv("DOCKER_CERT_PATH") != "", os.Getenv(EnvAllowInsecureTCP) == "1"); err != nil {
 		return nil, err
 	}
-	e := &Engine{locks: &keyedMutex{}, requests: &atomic.Int64{}}
+	e := newEngine(nil, "")
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation(), e.countRequests)
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)

@@ -1,0 +1,23 @@
+package reconcile
+
+import (
+	"path/filepath"
+
+	"github.com/ovis-hpc/lvc/drivers/swarm"
+)
+
+// OwnedBy returns the view of rt that belongs to the lvc writing
+// statusDir: it labels what it creates with that owner and sees only its
+// objects, so two lvcs on one engine never adopt or prune each other's
+// clusters. Runtimes other than *swarm.Engine are returned as they are.
+func OwnedBy(rt Runtime, statusDir string) Runtime {
+	e, ok := rt.(*swarm.Engine)
+	if !ok || e.Owner() != "" {
+		return rt
+	}
+	abs, err := filepath.Abs(statusDir)
+	if err != nil {
+		abs = statusDir
+	}
+	return e.WithOwner(abs)
+}
