@@ -5,3 +5,5 @@ engine: ; hack/ensure-docker.sh
 image: ; hack/ensure-docker.sh && hack/build-image.sh
 test: ; hack/test.sh
 lint: ; hack/lint.sh
+demo: ; hack/demo.sh
+bench: ; hack/bench.sh
