@@ -286,10 +286,8 @@ func ensureFiles(ctx context.Context, s *state) error {
 			return nil
 		}
 		c := s.containers[n.Hostname]
-		if err := s.r.Runtime.WriteFiles(ctx, c.ID, files); err != nil {
-			return fmt.Errorf("%s: %w", n.Hostname, err)
-		}
-		if _, err := swarm.Run(ctx, s.r.Runtime, c.ID, swarm.ExecOptions{Argv: []string{"ldconfig"}}); err != nil {
+		// One exec per node: the files, then ldconfig for the OVIS libraries.
+		if _, err := swarm.Run(ctx, s.r.Runtime, c.ID, swarm.WriteFilesExec(files, "ldconfig\n")); err != nil {
 			return fmt.Errorf("%s: %w", n.Hostname, err)
 		}
 		s.r.files.set(key, h)

@@ -138,7 +138,7 @@ func ensureSlurm(ctx context.Context, s *state) error {
 	}
 	if len(bad) > 0 {
 		s.setCondition(v1.ConditionSlurmReady, v1.ConditionFalse, "NodesNotIdle", "sinfo: "+strings.Join(bad, ", "))
-		s.requeueAfter(time.Second)
+		s.requeueAfter(250 * time.Millisecond) // slurmd registers within moments
 		return nil
 	}
 	s.setCondition(v1.ConditionSlurmReady, v1.ConditionTrue, "NodesIdle", fmt.Sprintf("slurmctld on %s; %d slurmd nodes idle or allocated", s.plan.ServiceNode, len(s.plan.SlurmNodes)))
@@ -210,7 +210,7 @@ func ensureLdmsd(ctx context.Context, s *state) error {
 	if len(notListening) > 0 {
 		sort.Strings(notListening)
 		s.setCondition(v1.ConditionLdmsdReady, v1.ConditionFalse, "NotListening", strings.Join(notListening, "; "))
-		s.requeueAfter(500 * time.Millisecond)
+		s.requeueAfter(200 * time.Millisecond)
 		return nil
 	}
 	s.setCondition(v1.ConditionLdmsdReady, v1.ConditionTrue, "Listening", fmt.Sprintf("%d ldmsd running and listening", len(specs)))

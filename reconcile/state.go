@@ -103,7 +103,7 @@ func (s *state) finish(runErr error) Result {
 			st.Phase = v1.PhaseProgressing
 		}
 		if runErr == nil {
-			s.requeueAfter(time.Second)
+			s.requeueAfter(500 * time.Millisecond)
 		}
 	}
 	if runErr == nil && len(notReady) == 0 {

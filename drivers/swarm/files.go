@@ -25,8 +25,15 @@ func (e *Engine) WriteFiles(ctx context.Context, id string, files []File) error 
 	if len(files) == 0 {
 		return nil
 	}
-	_, err := Run(ctx, e, id, ExecOptions{Argv: []string{"sh", "-s"}, Stdin: strings.NewReader(writeScript(files))})
+	_, err := Run(ctx, e, id, WriteFilesExec(files, ""))
 	return err
+}
+
+// WriteFilesExec is the exec that WriteFiles runs, with then (shell
+// commands, may be empty) run after the files are written: one exec does
+// both.
+func WriteFilesExec(files []File, then string) ExecOptions {
+	return ExecOptions{Argv: []string{"sh", "-s"}, Stdin: strings.NewReader(writeScript(files) + then)}
 }
 
 // writeScript renders a POSIX sh script that writes files; the content is
