@@ -26,6 +26,14 @@ type Source interface {
 	Lookup(name string) *store.Entry
 }
 
+// Authority is implemented by a Source that can be without information,
+// as the controller is while its manifests directory is missing. While
+// Authoritative is false, a name the Source does not declare is left
+// alone: neither pruned nor reported Orphaned.
+type Authority interface {
+	Authoritative() bool
+}
+
 // Runtime is what the reconciler needs of a container engine.
 type Runtime = swarm.Runtime
 
@@ -188,6 +196,10 @@ func (r *Reconciler) invalid(ctx context.Context, name string, entry *store.Entr
 
 // absent handles a name no manifest declares: prune or report Orphaned.
 func (r *Reconciler) absent(ctx context.Context, name string, prev *v1.LDMSDCluster) (Result, error) {
+	if a, ok := r.Source.(Authority); ok && !a.Authoritative() {
+		logr.FromContextOrDiscard(ctx).V(1).Info("no manifest declares the cluster, but the manifests are unavailable: leaving it alone")
+		return Result{}, nil
+	}
 	cs, err := r.Runtime.Containers(ctx, name)
 	if err != nil {
 		return Result{}, err

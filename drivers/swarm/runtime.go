@@ -38,7 +38,8 @@ type Runtime interface {
 	// Top lists a container's processes without starting an exec.
 	Top(ctx context.Context, id string) ([]Process, error)
 
-	// Events streams lvc's container events until ctx ends, reconnecting
+	// Events streams lvc's container events, and network events that cut
+	// containers off (Event.Network set), until ctx ends, reconnecting
 	// without losing events. The channel is closed when ctx ends.
 	Events(ctx context.Context) <-chan Event
 }
@@ -121,11 +122,17 @@ type Process struct {
 // the exec_die of a daemon can be told from that of a probe.
 const DaemonTag = "lvc-daemon:"
 
-// Event is a container event of one of lvc's clusters.
+// Event is a container event of one of lvc's clusters, or a network
+// event that may concern one.
 type Event struct {
-	Cluster   string
-	Container string // container name
-	Action    string // e.g. die, start, destroy, exec_die
+	// Cluster is the container's cluster label; empty for network events.
+	Cluster string
+	// Network is the network's name for network events (lvc names a
+	// cluster's network after the cluster, but other networks' events
+	// come too: the receiver tells them apart).
+	Network   string
+	Container string // container name; a network event's container ID
+	Action    string // e.g. die, start, destroy, exec_die; disconnect, destroy, remove for networks
 	// Exec is the command of an exec_die's exec, when its exec_create
 	// was seen.
 	Exec string

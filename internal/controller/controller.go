@@ -39,6 +39,21 @@ type Controller struct {
 	mu     sync.RWMutex
 	index  *store.Index
 	owners map[string]string // cluster name → owning file
+	// missing is true while the manifests directory does not exist: the
+	// last index is kept and nothing is pruned (see Authoritative).
+	missing bool
+}
+
+var _ reconcile.Authority = (*Controller)(nil)
+
+// Authoritative implements reconcile.Authority: a missing manifests
+// directory is no information, not an empty one. A directory removed and
+// re-created (a re-clone, a remount, an unmounted volume) must not delete
+// every cluster; an existing empty directory does prune.
+func (c *Controller) Authoritative() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return !c.missing
 }
 
 // New builds a controller over a runtime.
@@ -121,9 +136,9 @@ loop:
 				events = nil
 				continue
 			}
-			if triggers(ev) {
-				log.V(1).Info("docker event", "cluster", ev.Cluster, "container", ev.Container, "action", ev.Action)
-				c.q.Add(ev.Cluster)
+			if name := c.eventCluster(ev); name != "" {
+				log.V(1).Info("docker event", "cluster", name, "container", ev.Container, "action", ev.Action, "network", ev.Network)
+				c.q.Add(name)
 			}
 		case <-resync.C:
 			if err := c.rescan(ctx); err != nil {
@@ -138,7 +153,30 @@ loop:
 	return nil
 }
 
-// triggers tells whether a Docker event should reconcile its cluster.
+// eventCluster names the cluster a Docker event should reconcile, or "".
+// A network event names a network, which is a cluster's when a manifest
+// or a status file knows that name.
+func (c *Controller) eventCluster(ev swarm.Event) string {
+	if ev.Network == "" {
+		if triggers(ev) {
+			return ev.Cluster
+		}
+		return ""
+	}
+	name := ev.Network
+	if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+		return ""
+	}
+	if c.Lookup(name) != nil {
+		return name
+	}
+	if st, err := c.rec.Status.Read(name); err == nil && st != nil {
+		return name
+	}
+	return ""
+}
+
+// triggers tells whether a container event should reconcile its cluster.
 func triggers(ev swarm.Event) bool {
 	if ev.Cluster == "" {
 		return false
@@ -186,6 +224,19 @@ func (c *Controller) rescan(ctx context.Context) error {
 		return err
 	}
 	log := logr.FromContextOrDiscard(ctx)
+	c.mu.Lock()
+	wasMissing := c.missing
+	c.missing = idx.Missing
+	c.mu.Unlock()
+	switch {
+	case idx.Missing && !wasMissing:
+		log.Info("manifests directory is missing: every cluster is kept as it is, none pruned, until the directory exists again", "manifests", c.opts.ManifestsDir)
+	case !idx.Missing && wasMissing:
+		log.Info("manifests directory is back", "manifests", c.opts.ManifestsDir)
+	}
+	if idx.Missing {
+		return nil // keep the last index: no information is not an empty directory
+	}
 	for f, err := range idx.Broken {
 		log.Error(err, "manifest not usable", "file", f)
 	}

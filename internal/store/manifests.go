@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 )
@@ -54,16 +55,21 @@ type Index struct {
 	// Broken lists files that could not be read or decoded at all (no
 	// name is known for them) with their errors.
 	Broken map[string]error
+	// Missing is true when the directory itself does not exist (or is
+	// not a directory): the scan then says nothing about any cluster,
+	// which is not the same as an empty directory.
+	Missing bool
 }
 
 // Scan reads every manifest of dir. owners names, for names declared in
 // several files, the file that owned the name before; that file keeps it
 // while it still declares it, else the first file in lexical order does.
-// A missing directory scans as empty.
+// A missing directory scans as empty, with Missing set.
 func Scan(dir string, owners map[string]string) (*Index, error) {
 	idx := &Index{Entries: map[string]*Entry{}, Broken: map[string]error{}}
 	ents, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		idx.Missing = true
 		return idx, nil
 	}
 	if err != nil {
