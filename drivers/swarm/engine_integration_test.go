@@ -197,3 +197,17 @@ func TestIntegrationOwnersDoNotSeeEachOther(t *testing.T) {
 		t.Errorf("engine lists %d containers of %s, want 1", len(cs), cluster)
 	}
 }
+
+// The node image carries no secret: munge keys and SSH host keys are made
+// per cluster and per node at run time.
+func TestIntegrationImageHasNoSecrets(t *testing.T) {
+	e := testenv.Engine(t)
+	_, cs := twoNodes(t, e)
+	r, err := e.Exec(t.Context(), cs[0].ID, swarm.ExecOptions{Argv: []string{"sh", "-c", "ls /etc/munge/munge.key /etc/ssh/ssh_host_* /root/.ssh/id_* 2>/dev/null; true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := strings.TrimSpace(string(r.Stdout)); out != "" {
+		t.Errorf("image %s ships secrets: %s", testenv.Image(), out)
+	}
+}

@@ -352,11 +352,27 @@ func TestE2EKilledMidCreateConverges(t *testing.T) {
 	t.Logf("killed the controller with %d of 11 containers created", nc)
 
 	second := start()
-	defer func() { second.Process.Signal(syscall.SIGTERM); second.Wait() }()
+	stopped := false
+	defer func() {
+		if !stopped {
+			second.Process.Kill()
+			second.Wait()
+		}
+	}()
 	h := &harness{t: t, rt: rt, status: store.Status{Dir: status}}
 	h.waitStatus(name, 120*time.Second, "Ready", ready(1))
 	if nc, nn := countObjects(t, rt, name); nc != 11 || nn != 1 {
 		t.Errorf("after restart: %d containers and %d networks, want 11 and 1", nc, nn)
+	}
+	// SIGTERM: a clean exit, status intact.
+	second.Process.Signal(syscall.SIGTERM)
+	err := second.Wait()
+	stopped = true
+	if err != nil {
+		t.Errorf("lvc-controller after SIGTERM: %v, want exit status 0", err)
+	}
+	if c, err := h.status.Read(name); err != nil || c == nil || c.Status.Phase != v1.PhaseReady {
+		t.Errorf("status after SIGTERM = %v, %v; want Ready", statusString(c), err)
 	}
 }
 
