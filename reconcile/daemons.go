@@ -98,7 +98,7 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 	}
 	node := specs[0].node
 	c := s.containers[node]
-	procs := s.procs[node]
+	procs := s.procsOf(node)
 	var out []v1.DaemonStatus
 	started := false
 	for i := range specs {
@@ -186,7 +186,7 @@ func (s *state) start(ctx context.Context, c swarm.Container, d *daemonSpec) (in
 			return 0, err
 		}
 		if p := findDaemon(procs, d.exe); p != nil {
-			s.procs[d.node] = procs
+			s.setProcs(d.node, procs)
 			return p.PID, nil
 		}
 	}
@@ -210,7 +210,7 @@ func (s *state) kill(ctx context.Context, c swarm.Container, pid int, exe string
 				return err
 			}
 			if findByPID(procs, pid) == nil {
-				s.procs[c.Node] = procs
+				s.setProcs(c.Node, procs)
 				return nil
 			}
 			if time.Now().After(deadline) {

@@ -201,7 +201,7 @@ func probe(ctx context.Context, s *state) error {
 		return err
 	}
 	for _, r := range rows {
-		s.procs[r.host] = r.procs
+		s.setProcs(r.host, r.procs)
 		s.boots[r.host] = s.containers[r.host].ID + "@" + strconv.Itoa(initPID(r.procs))
 	}
 	return nil

@@ -257,7 +257,7 @@ func fileExists(p string) bool {
 func (s *state) serviceFiles(n *plan.Node, hosts []sshd.Host) ([]swarm.File, error) {
 	files := []swarm.File{{Path: SecretPath, Content: []byte(fmt.Sprintf("%x\n", s.secret)), Mode: 0o400}}
 	if slices.Contains(s.plan.Services, v1.ServiceSshd) {
-		sf, err := sshd.Files(s.secret, s.name(), n.Hostname, hosts)
+		sf, err := s.r.sshKeys.Files(s.secret, s.name(), n.Hostname, hosts)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -24,6 +25,7 @@ type state struct {
 	prev  *v1.LDMSDCluster
 	entry *store.Entry
 
+	mu         sync.Mutex // guards procs and requeue, which node workers share
 	network    swarm.Network
 	containers map[string]swarm.Container // by hostname
 	procs      map[string][]swarm.Process // by hostname, from Top
@@ -60,8 +62,22 @@ func (s *state) setCondition(typ, status, reason, msg string) bool {
 	return setCondition(&s.obj.Status.Conditions, typ, status, reason, msg, s.r.clock())
 }
 
+func (s *state) procsOf(node string) []swarm.Process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.procs[node]
+}
+
+func (s *state) setProcs(node string, ps []swarm.Process) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.procs[node] = ps
+}
+
 // requeueAfter asks for another look even without an error.
 func (s *state) requeueAfter(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.requeue == 0 || d < s.requeue {
 		s.requeue = d
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -49,12 +50,35 @@ func key(secret []byte, info string) (ed25519.PrivateKey, error) {
 	return ed25519.NewKeyFromSeed(seed), nil
 }
 
-func privatePEM(k ed25519.PrivateKey, comment string) ([]byte, error) {
+// PEMCache remembers marshalled private keys. The OpenSSH format holds a
+// random check number, so marshalling one key twice gives different
+// bytes; without the cache every resync would see "changed" key files.
+// The zero value is ready to use.
+type PEMCache struct {
+	mu sync.Mutex
+	m  map[[32]byte][]byte
+}
+
+func (c *PEMCache) privatePEM(k ed25519.PrivateKey, comment string) ([]byte, error) {
+	id := sha256.Sum256(append(append([]byte{}, k.Seed()...), comment...))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.m[id]; ok {
+		return p, nil
+	}
 	block, err := ssh.MarshalPrivateKey(k, comment)
 	if err != nil {
 		return nil, err
 	}
-	return pem.EncodeToMemory(block), nil
+	p := pem.EncodeToMemory(block)
+	if c.m == nil {
+		c.m = map[[32]byte][]byte{}
+	}
+	if len(c.m) > 4096 { // bounded: clusters come and go
+		clear(c.m)
+	}
+	c.m[id] = p
+	return p, nil
 }
 
 func authorizedLine(k ed25519.PrivateKey, comment string) ([]byte, error) {
@@ -68,7 +92,8 @@ func authorizedLine(k ed25519.PrivateKey, comment string) ([]byte, error) {
 
 // Files returns the SSH files of node hostname: its host key pair, the
 // cluster's root key pair and authorized_keys, and known_hosts for hosts.
-func Files(secret []byte, cluster, hostname string, hosts []Host) ([]File, error) {
+// The same inputs give the same bytes.
+func (c *PEMCache) Files(secret []byte, cluster, hostname string, hosts []Host) ([]File, error) {
 	hostKey, err := key(secret, "host/"+hostname)
 	if err != nil {
 		return nil, err
@@ -77,7 +102,7 @@ func Files(secret []byte, cluster, hostname string, hosts []Host) ([]File, error
 	if err != nil {
 		return nil, err
 	}
-	hostPriv, err := privatePEM(hostKey, "root@"+hostname)
+	hostPriv, err := c.privatePEM(hostKey, "root@"+hostname)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +110,7 @@ func Files(secret []byte, cluster, hostname string, hosts []Host) ([]File, error
 	if err != nil {
 		return nil, err
 	}
-	rootPriv, err := privatePEM(rootKey, "root@"+cluster)
+	rootPriv, err := c.privatePEM(rootKey, "root@"+cluster)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,212 @@
+package reconcile
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/internal/store"
+)
+
+// mapSource is a Source of fixed entries.
+type mapSource map[string]*store.Entry
+
+func (m mapSource) Lookup(name string) *store.Entry { return m[name] }
+
+// fixture is a reconciler over the fake engine, an OVIS prefix with an
+// ldmsd, and a manifest of n sampler daemons.
+type fixture struct {
+	t   *testing.T
+	rt  *fakeRuntime
+	r   *Reconciler
+	src mapSource
+	dir string
+}
+
+func newFixture(t *testing.T) *fixture {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "ovis", "sbin"), 0o755)
+	os.WriteFile(filepath.Join(dir, "ovis", "sbin", "ldmsd"), []byte("#!/bin/true\n"), 0o755)
+	rt, src := newFake(), mapSource{}
+	return &fixture{t: t, rt: rt, src: src, dir: dir,
+		r: &Reconciler{Runtime: rt, Source: src, Status: store.Status{Dir: filepath.Join(dir, "status")}, Prune: true}}
+}
+
+func (f *fixture) manifest(name string, hosts []string, env string) {
+	f.t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: %s}\nspec:\n  ovis_prefix: %s\n  services: [sshd, ldmsd]\n  daemons:\n", name, filepath.Join(f.dir, "ovis"))
+	for _, h := range hosts {
+		fmt.Fprintf(&b, "  - {host: %s, listen_port: 10000, env: [%s], config: [\"load name=meminfo\"]}\n", h, env)
+	}
+	file := filepath.Join(f.dir, name+".yaml")
+	docs := v1.Load(file, []byte(b.String()))
+	if err := v1.Errors(docs).Err(); err != nil {
+		f.t.Fatal(err)
+	}
+	f.src[name] = &store.Entry{Name: name, File: file, Cluster: docs[0].Cluster}
+}
+
+func (f *fixture) reconcile(name string) *v1.LDMSDCluster {
+	f.t.Helper()
+	if _, err := f.r.Reconcile(f.t.Context(), name); err != nil {
+		f.t.Fatalf("Reconcile(%s) = %v", name, err)
+	}
+	st, err := f.r.Status.Read(name)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return st
+}
+
+func TestReconcileConvergesThenIdles(t *testing.T) {
+	f := newFixture(t)
+	f.manifest("c", []string{"a-1", "a-2"}, "X=1")
+	st := f.reconcile("c")
+	if st.Status.Phase != v1.PhaseReady || st.Metadata.Generation != 1 || st.Status.ObservedGeneration != 1 {
+		t.Fatalf("first reconcile: phase %s gen %d observed %d, want Ready 1 1; %+v", st.Status.Phase, st.Metadata.Generation, st.Status.ObservedGeneration, st.Status.Conditions)
+	}
+	if got := f.rt.mutations(); got["createContainer"] != 3 || got["createNetwork"] != 1 || got["start"] != 5 {
+		t.Errorf("first reconcile mutations = %v, want 3 containers, 1 network, 5 daemons (3 sshd, 2 ldmsd)", got)
+	}
+	// A resync with nothing changed changes nothing, execs nothing, and
+	// probes each node once.
+	f.rt.resetCalls()
+	st = f.reconcile("c")
+	if got := f.rt.mutations(); len(got) != 0 {
+		t.Errorf("idle reconcile mutations = %v, want none", got)
+	}
+	if f.rt.calls["top"] != 3 || f.rt.calls["check"] != 0 || f.rt.calls["read"] != 0 {
+		t.Errorf("idle reconcile calls = %v, want 3 top and no exec", f.rt.calls)
+	}
+	if st.Metadata.Generation != 1 {
+		t.Errorf("generation after idle reconcile = %d, want 1", st.Metadata.Generation)
+	}
+}
+
+func TestReconcileEnvChangeRestartsOneDaemon(t *testing.T) {
+	f := newFixture(t)
+	f.manifest("c", []string{"a-1", "a-2"}, "X=1")
+	before := f.reconcile("c")
+	// a-2 gets another env; a-1's is unchanged.
+	docs := v1.Load("m.yaml", []byte(fmt.Sprintf(`apiVersion: lvc/v1
+kind: LDMSDCluster
+metadata: {name: c}
+spec:
+  ovis_prefix: %s
+  services: [sshd, ldmsd]
+  daemons:
+  - {host: a-1, listen_port: 10000, env: [X=1], config: ["load name=meminfo"]}
+  - {host: a-2, listen_port: 10000, env: [X=2], config: ["load name=meminfo"]}
+`, filepath.Join(f.dir, "ovis"))))
+	f.src["c"] = &store.Entry{Name: "c", File: "m.yaml", Cluster: docs[0].Cluster}
+	f.rt.resetCalls()
+	after := f.reconcile("c")
+	if after.Metadata.Generation != 2 || after.Status.ObservedGeneration != 2 {
+		t.Errorf("generation = %d observed %d, want 2 2", after.Metadata.Generation, after.Status.ObservedGeneration)
+	}
+	if got := f.rt.mutations(); got["start"] != 1 || got["kill"] != 1 || got["createContainer"] != 0 {
+		t.Errorf("mutations = %v, want one kill and one start, no container", got)
+	}
+	pid := func(st *v1.LDMSDCluster, node string) int {
+		for _, n := range st.Status.Nodes {
+			if n.Hostname == node {
+				for _, d := range n.Daemons {
+					if d.Name == "ldmsd" {
+						return d.PID
+					}
+				}
+			}
+		}
+		return 0
+	}
+	if pid(before, "node-1") != pid(after, "node-1") || pid(before, "node-2") == pid(after, "node-2") {
+		t.Errorf("ldmsd pids node-1 %d→%d node-2 %d→%d; want only node-2's changed",
+			pid(before, "node-1"), pid(after, "node-1"), pid(before, "node-2"), pid(after, "node-2"))
+	}
+}
+
+func TestReconcileInvalidChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	f.manifest("c", []string{"a-1"}, "X=1")
+	f.reconcile("c")
+	f.src["c"] = &store.Entry{Name: "c", File: "m.yaml", Errs: v1.ErrorList{{File: "m.yaml", Doc: 1, Path: "spec.daemons[0].asset", Msg: `no template "x"`}}}
+	f.rt.resetCalls()
+	st := f.reconcile("c")
+	if got := f.rt.mutations(); len(got) != 0 {
+		t.Errorf("mutations under an invalid manifest = %v, want none", got)
+	}
+	var ready v1.Condition
+	for _, c := range st.Status.Conditions {
+		if c.Type == v1.ConditionReady {
+			ready = c
+		}
+	}
+	if ready.Reason != "InvalidManifest" || !strings.Contains(ready.Message, "spec.daemons[0].asset") {
+		t.Errorf("Ready = %+v, want InvalidManifest naming the field", ready)
+	}
+}
+
+func TestReconcileAbsent(t *testing.T) {
+	for _, prune := range []bool{true, false} {
+		t.Run(fmt.Sprintf("prune=%v", prune), func(t *testing.T) {
+			f := newFixture(t)
+			f.r.Prune = prune
+			f.manifest("c", []string{"a-1"}, "X=1")
+			f.reconcile("c")
+			delete(f.src, "c")
+			if _, err := f.r.Reconcile(t.Context(), "c"); err != nil {
+				t.Fatal(err)
+			}
+			cs, _ := f.rt.Containers(t.Context(), "c")
+			ns, _ := f.rt.Networks(t.Context(), "c")
+			st, _ := f.r.Status.Read("c")
+			if prune && (len(cs) != 0 || len(ns) != 0 || st != nil) {
+				t.Errorf("after prune: %d containers, %d networks, status %v; want none", len(cs), len(ns), st != nil)
+			}
+			if !prune {
+				if len(cs) != 2 || len(ns) != 1 {
+					t.Errorf("without prune: %d containers, %d networks; want 2 and 1", len(cs), len(ns))
+				}
+				if st == nil || st.Status.Conditions[len(st.Status.Conditions)-1].Reason == "" {
+					t.Fatalf("without prune: status %v", st)
+				}
+				found := false
+				for _, c := range st.Status.Conditions {
+					found = found || c.Reason == "Orphaned"
+				}
+				if !found {
+					t.Errorf("without prune: conditions %+v, want Orphaned", st.Status.Conditions)
+				}
+			}
+		})
+	}
+}
+
+func TestReconcileDeadDaemonRestartsWithBackoff(t *testing.T) {
+	f := newFixture(t)
+	f.manifest("c", []string{"a-1"}, "X=1")
+	f.reconcile("c")
+	kill := func() {
+		f.rt.mu.Lock()
+		for _, c := range f.rt.ctrs {
+			c.procs = removeExe(c.procs, "ldmsd")
+		}
+		f.rt.mu.Unlock()
+	}
+	kill()
+	st := f.reconcile("c")
+	d := st.Status.Nodes[0].Daemons[1]
+	if d.Name != "ldmsd" || d.State != StateRunning || d.Restarts != 1 {
+		t.Fatalf("after one death: %+v, want ldmsd Running restarts 1", d)
+	}
+	// A second death right away waits for the backoff.
+	kill()
+	st = f.reconcile("c")
+	if d := st.Status.Nodes[0].Daemons[1]; d.State != StateBackOff {
+		t.Errorf("after a second quick death: %+v, want BackOff", d)
+	}
+}
