@@ -15,6 +15,7 @@ import (
 	"github.com/go-logr/logr"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/sshd"
 	"github.com/ovis-hpc/lvc/drivers/swarm"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/plan"
@@ -52,6 +53,7 @@ type Reconciler struct {
 
 	files   fileCache
 	secrets secrets
+	sshKeys sshd.PEMCache
 	now     func() time.Time
 }
 
@@ -101,7 +103,7 @@ func (r *Reconciler) workers() int {
 	if r.Workers > 0 {
 		return r.Workers
 	}
-	return 8
+	return 16
 }
 
 // event appends to the cluster's event log and logs it.
