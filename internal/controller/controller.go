@@ -67,6 +67,7 @@ func New(rt swarm.Runtime, opts Options) *Controller {
 	if opts.PruneGrace <= 0 {
 		opts.PruneGrace = 2 * time.Second
 	}
+	rt = reconcile.OwnedBy(rt, opts.StatusDir)
 	c := &Controller{opts: opts, rt: rt, q: newQueue(), index: &store.Index{Entries: map[string]*store.Entry{}}, owners: map[string]string{}}
 	c.rec = &reconcile.Reconciler{Runtime: rt, Source: c, Status: store.Status{Dir: opts.StatusDir}, Prune: opts.Prune}
 	return c
