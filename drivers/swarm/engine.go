@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/docker/docker/client"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 )
 
 // EnvAllowInsecureTCP, set to 1, lets lvc use a plain tcp:// engine on
@@ -69,24 +70,18 @@ func NewFromEnv(ctx context.Context) (*Engine, error) {
 	return e, nil
 }
 
-// countRequests wraps the client's transport (as FromEnv set it up) to
-// count API requests, for the idle-cost benchmark and for logs.
+// countRequests counts API requests, for the idle-cost benchmark and for
+// logs, with a filter of the tracing wrapper the client puts around its
+// transport: it sees every request and traces them all. Wrapping the
+// transport itself would hide the *http.Transport from the client, which
+// then speaks plain HTTP to a TLS endpoint and dials exec streams
+// without TLS.
 func (e *Engine) countRequests(c *client.Client) error {
-	hc := c.HTTPClient()
-	next := hc.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	hc.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	return client.WithTraceOptions(otelhttp.WithFilter(func(*http.Request) bool {
 		e.requests.Add(1)
-		return next.RoundTrip(r)
-	})
-	return client.WithHTTPClient(hc)(c)
+		return true
+	}))(c)
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // Requests is the number of API requests made so far.
 func (e *Engine) Requests() int64 { return e.requests.Load() }
