@@ -63,7 +63,7 @@ func TestEnsureNetworkIgnoresIDPrefixMatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Engine{cli: cli, swarmNode: "fake"}
+	e := newEngine(cli, "fake")
 	defer e.Close()
 	n, err := e.EnsureNetwork(t.Context(), NetworkSpec{Name: "lpc4", Cluster: "lpc4"})
 	if err != nil {
