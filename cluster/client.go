@@ -154,17 +154,18 @@ func (c *Client) Up(ctx context.Context, obj *v1.LDMSDCluster, timeout time.Dura
 	cl := c.Cluster(obj.Metadata.Name)
 	release, err := c.status.Lock()
 	if errors.Is(err, store.ErrLocked) {
-		return cl, cl.Wait(ctx, v1.ConditionReady)
+		return cl, cl.WaitApplied(ctx, obj)
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	return cl, c.converge(ctx, obj.Metadata.Name)
+	return cl, c.converge(ctx, obj.Metadata.Name, isReady)
 }
 
-// converge reconciles in-process until Ready; the caller holds the lock.
-func (c *Client) converge(ctx context.Context, name string) error {
+// converge reconciles in-process until done says the status is what the
+// caller waits for (isReady for Up); the caller holds the lock.
+func (c *Client) converge(ctx context.Context, name string, done func(*v1.LDMSDCluster) bool) error {
 	rec := &reconcile.Reconciler{Runtime: c.rt, Source: scanSource{dir: c.opts.ManifestsDir}, Status: c.status, Prune: true}
 	pause := 100 * time.Millisecond
 	for {
@@ -173,7 +174,7 @@ func (c *Client) converge(ctx context.Context, name string) error {
 		if st != nil && c.opts.Progress != nil {
 			c.opts.Progress(st)
 		}
-		if err == nil && isReady(st) {
+		if err == nil && done(st) {
 			return nil
 		}
 		wait := res.RequeueAfter

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sigs.k8s.io/yaml"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 )
@@ -199,14 +202,17 @@ func (c *Cluster) StartDaemon(ctx context.Context, node, daemon string, timeout 
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	running := func(st *v1.LDMSDCluster) bool { return daemonState(st, ct.Hostname, daemon) == "Running" }
 	if release, err := c.client.status.Lock(); err == nil {
-		err := c.client.converge(ctx, c.Name)
+		// Until the daemon runs, not until Ready: another daemon may be
+		// stopped on purpose.
+		err := c.client.converge(ctx, c.Name, running)
 		release()
 		if err != nil {
 			return err
 		}
 	}
-	return c.waitFor(ctx, func(st *v1.LDMSDCluster) bool { return daemonState(st, ct.Hostname, daemon) == "Running" })
+	return c.waitFor(ctx, running)
 }
 
 func daemonState(st *v1.LDMSDCluster, node, daemon string) string {
@@ -237,6 +243,41 @@ func (c *Cluster) Wait(ctx context.Context, condition string) error {
 		}
 		return conditionStatus(st, condition) == v1.ConditionTrue
 	})
+}
+
+// WaitApplied blocks until the status file reflects obj's spec (see
+// Applied) and the cluster is Ready at that generation, or ctx ends. Use
+// it rather than Wait after an Apply that a controller converges: until
+// the controller has read the new manifest, the status file still shows
+// the previous spec, possibly Ready.
+func (c *Cluster) WaitApplied(ctx context.Context, obj *v1.LDMSDCluster) error {
+	want := normSpec(obj)
+	return c.waitFor(ctx, func(st *v1.LDMSDCluster) bool {
+		return isReady(st) && st.Status.ObservedGeneration > 0 && normSpec(st) == want
+	})
+}
+
+// Applied tells whether the status object st was computed from obj's
+// spec, defaults set, as Apply writes it.
+func Applied(st, obj *v1.LDMSDCluster) bool {
+	return st != nil && obj != nil && normSpec(st) == normSpec(obj)
+}
+
+// normSpec is obj's defaulted spec in one canonical form: through YAML
+// and back as the manifest and status files take it, then JSON.
+func normSpec(obj *v1.LDMSDCluster) string {
+	c := obj.DeepCopy()
+	v1.SetDefaults(c)
+	data, err := yaml.Marshal(c.Spec)
+	if err != nil {
+		return ""
+	}
+	var spec v1.LDMSDClusterSpec
+	if err := yaml.Unmarshal(data, &spec); err != nil {
+		return ""
+	}
+	out, _ := json.Marshal(spec)
+	return string(out)
 }
 
 // WaitDeleted blocks until no object is labelled for the cluster.
