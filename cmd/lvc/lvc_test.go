@@ -87,7 +87,7 @@ func TestValidateValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("validate = %v, stderr %q", err, errOut)
 	}
-	want := "../../manifests/agg-two-level.yaml: valid\n../../manifests/ldms-slurm.yaml: valid\n../../apis/v1/testdata/valid-seed.json: valid\n"
+	want := "../../manifests/agg-test.yaml: valid\n../../manifests/agg-two-level.yaml: valid\n../../manifests/ldms-slurm.yaml: valid\n../../apis/v1/testdata/valid-seed.json: valid\n"
 	if out != want {
 		t.Errorf("validate printed %q, want %q", out, want)
 	}
