@@ -17,14 +17,33 @@ type globalOptions struct {
 // subcommands make the children of the root command. To add a command,
 // write newXxxCommand in its own file and list it here.
 var subcommands = []func(*globalOptions) *cobra.Command{
+	newApplyCommand,
+	newCpCommand,
+	newDeleteCommand,
+	newDescribeCommand,
+	newDiffCommand,
+	newDownCommand,
+	newEventsCommand,
+	newExecCommand,
+	newGetCommand,
+	newLdmsLsCommand,
+	newLogsCommand,
 	newRenderCommand,
+	newSbatchCommand,
+	newScancelCommand,
+	newSqueueCommand,
+	newStartCommand,
+	newStopCommand,
 	newTadaCommand,
+	newUpCommand,
 	newValidateCommand,
 	newVersionCommand,
+	newWaitCommand,
 }
 
 // newRootCommand returns the lvc command with every subcommand. Errors
-// are returned, not printed: main prints them and exits 1.
+// are returned, not printed: main prints them and exits 1, or with the
+// code of an *exitError.
 func newRootCommand() *cobra.Command {
 	opts := &globalOptions{}
 	cmd := &cobra.Command{
