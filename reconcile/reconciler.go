@@ -167,6 +167,11 @@ func (r *Reconciler) apply(ctx context.Context, entry *store.Entry, prev *v1.LDM
 			break
 		}
 	}
+	if ctx.Err() != nil {
+		// Shutting down (or timed out): what failed says nothing about the
+		// cluster, so the last status stands.
+		return Result{}, errors.Join(runErr, ctx.Err())
+	}
 	res := st.finish(runErr)
 	if err := r.Status.Write(st.obj); err != nil {
 		return res, errors.Join(runErr, fmt.Errorf("write status: %w", err))
