@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,4 +44,21 @@ func TestNewFromEnvRefusesPlainTCP(t *testing.T) {
 
 func contextWithTimeout(t *testing.T) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(t.Context(), 300*time.Millisecond) // allowed endpoints need not answer
+}
+
+// DOCKER_TLS_VERIFY without DOCKER_CERT_PATH means TLS with the
+// certificates of ~/.docker, as for the docker CLI; never plain HTTP.
+func TestNewFromEnvTLSVerifyWithoutCertPath(t *testing.T) {
+	home := t.TempDir() // no .docker in it
+	t.Setenv("HOME", home)
+	t.Setenv("DOCKER_HOST", "tcp://192.0.2.10:2376")
+	t.Setenv("DOCKER_TLS_VERIFY", "1")
+	t.Setenv("DOCKER_CERT_PATH", "")
+	t.Setenv(EnvAllowInsecureTCP, "")
+	ctx, cancel := contextWithTimeout(t)
+	defer cancel()
+	_, err := NewFromEnv(ctx)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(home, ".docker", "ca.pem")) {
+		t.Errorf("NewFromEnv with DOCKER_TLS_VERIFY and no certificates = %v, want an error about %s", err, filepath.Join(home, ".docker", "ca.pem"))
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -51,13 +53,28 @@ var _ Runtime = (*Engine)(nil)
 
 // NewFromEnv connects to the engine named by DOCKER_HOST, DOCKER_TLS_VERIFY
 // and DOCKER_CERT_PATH (the local socket when unset), negotiating the API
-// version. The caller closes the Engine.
+// version. As with the docker CLI, DOCKER_TLS_VERIFY without
+// DOCKER_CERT_PATH takes the certificates from ~/.docker. The caller
+// closes the Engine.
 func NewFromEnv(ctx context.Context) (*Engine, error) {
-	if err := checkEndpoint(os.Getenv("DOCKER_HOST"), os.Getenv("DOCKER_TLS_VERIFY") != "" || os.Getenv("DOCKER_CERT_PATH") != "", os.Getenv(EnvAllowInsecureTCP) == "1"); err != nil {
+	host, verify, certPath := os.Getenv("DOCKER_HOST"), os.Getenv("DOCKER_TLS_VERIFY") != "", os.Getenv("DOCKER_CERT_PATH")
+	if err := checkEndpoint(host, verify || certPath != "", os.Getenv(EnvAllowInsecureTCP) == "1"); err != nil {
 		return nil, err
 	}
 	e := newEngine(nil, "")
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation(), e.countRequests)
+	var opts []client.Opt
+	// The client library uses TLS only with DOCKER_CERT_PATH: without this
+	// it would speak plain HTTP where DOCKER_TLS_VERIFY asked for TLS.
+	if verify && certPath == "" && (strings.HasPrefix(host, "tcp://") || strings.HasPrefix(host, "https://")) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("DOCKER_TLS_VERIFY is set without DOCKER_CERT_PATH and there is no home directory for ~/.docker: %w", err)
+		}
+		dir := filepath.Join(home, ".docker")
+		opts = append(opts, client.WithTLSClientConfig(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")))
+	}
+	opts = append(opts, client.FromEnv, client.WithAPIVersionNegotiation(), e.countRequests)
+	cli, err := client.NewClientWithOpts(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}

@@ -223,6 +223,19 @@ func TestIntegrationTLSEndpoint(t *testing.T) {
 		t.Fatalf("client talks to %s, want the TLS proxy", got)
 	}
 
+	// DOCKER_TLS_VERIFY alone takes the certificates of ~/.docker, as the
+	// docker CLI does.
+	home := t.TempDir()
+	os.Symlink(certDir, filepath.Join(home, ".docker"))
+	t.Setenv("HOME", home)
+	t.Setenv("DOCKER_CERT_PATH", "")
+	if e2, err := swarm.NewFromEnv(ctx); err != nil {
+		t.Errorf("NewFromEnv over TLS with ~/.docker: %v", err)
+	} else {
+		e2.Close()
+	}
+	t.Setenv("DOCKER_CERT_PATH", certDir)
+
 	cluster := testenv.ClusterName(t, local)
 	evs := e.Events(ctx)
 	if _, err := e.EnsureNetwork(ctx, swarm.NetworkSpec{Name: cluster, Cluster: cluster}); err != nil {
