@@ -23,7 +23,8 @@ func newDescribeCommand(g *globalOptions) *cobra.Command {
 		Use:   "describe NAME",
 		Short: "Show a cluster's conditions, nodes, daemons and recent events",
 		Long: `describe prints what the status file and the engine say about a cluster:
-its conditions with reason, message and age; its nodes with aliases,
+its owner (the status directory of the lvc managing it, from the lvc.owner
+label); its conditions with reason, message and age; its nodes with aliases,
 container, IP address, swarm node and state; its daemons with state, pid,
 restarts, ldms sets and last error; and its last 20 events.`,
 		Example:           `  lvc describe ldms_slurm`,
@@ -48,12 +49,16 @@ restarts, ldms sets and last error; and its last 20 events.`,
 			if err != nil {
 				return err
 			}
-			return describe(cmd.OutOrStdout(), s, live, events, time.Now())
+			owners, err := clusterOwners(ctx, c.Runtime())
+			if err != nil {
+				return err
+			}
+			return describe(cmd.OutOrStdout(), s, owners[s.Name], live, events, time.Now())
 		},
 	}
 }
 
-func describe(w io.Writer, s cluster.Summary, live []*cluster.Container, events []store.Event, now time.Time) error {
+func describe(w io.Writer, s cluster.Summary, owner string, live []*cluster.Container, events []store.Event, now time.Time) error {
 	st := s.Status
 	manifest := s.Manifest
 	if manifest == "" {
@@ -71,6 +76,7 @@ func describe(w io.Writer, s cluster.Summary, live []*cluster.Container, events 
 		network = s.Name
 	}
 	fmt.Fprintf(w, "Network:      %s\n", network)
+	fmt.Fprintf(w, "Owner:        %s\n", dash(owner))
 
 	fmt.Fprintln(w, "Conditions:")
 	if st == nil || st.Status == nil || len(st.Status.Conditions) == 0 {

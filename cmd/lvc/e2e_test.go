@@ -370,6 +370,22 @@ func TestE2ECommands(t *testing.T) {
 		if !strings.Contains(e.ok("get", name, "-o", "yaml").stdout, "phase: Ready") {
 			t.Errorf("get -o yaml lacks phase: Ready")
 		}
+		// Another status directory lists the cluster only with -A, once
+		// its objects carry the owner label of this one.
+		other := newLvcEnv(t)
+		owned := false
+		if cs, _ := rt.Containers(t.Context(), name); len(cs) > 0 {
+			owned = cs[0].Labels[swarm.LabelOwner] != ""
+			if got, want := cs[0].Labels[swarm.LabelOwner], ownerOf(e.status); owned && got != want {
+				t.Errorf("owner label = %q, want %q", got, want)
+			}
+		}
+		if listed := strings.Contains(other.ok("get").stdout, name); listed == owned {
+			t.Errorf("get from another status directory lists %s = %v, want %v (owned %v)", name, listed, !owned, owned)
+		}
+		if !strings.Contains(other.ok("get", "-A").stdout, name) {
+			t.Errorf("get -A from another status directory does not list %s", name)
+		}
 		r := e.lvc("get", name+"-none")
 		if want := `ldmsdcluster "` + name + `-none" not found`; r.code != 1 || r.err == nil || r.err.Error() != want {
 			t.Errorf("get unknown = %v, want exit 1 and %q", r, want)

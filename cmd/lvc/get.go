@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,6 +17,7 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/cluster"
+	"github.com/ovis-hpc/lvc/drivers/swarm"
 	"github.com/ovis-hpc/lvc/internal/store"
 )
 
@@ -30,15 +35,18 @@ type objectList struct {
 
 func newGetCommand(g *globalOptions) *cobra.Command {
 	var output string
+	var allOwners bool
 	cmd := &cobra.Command{
 		Use:   "get [NAME] [-o table|wide|yaml|json]",
 		Short: "List clusters, from manifests, labelled objects and status files",
 		Long: `get lists every cluster a manifest declares, that has containers or a
 network labelled for it, or that has a status file. Clusters no manifest
-declares are shown as Orphaned (remove them with lvc delete). The table
-shows the phase, the Ready condition, running/all containers and the age;
--o wide adds the manifest and every condition; -o yaml and -o json print
-the whole object with its status, as in the status file.`,
+declares are shown as Orphaned (remove them with lvc delete). Clusters that
+another lvc manages (their objects' lvc.owner label names another status
+directory) are left out unless -A is given. The table shows the phase, the
+Ready condition, running/all containers and the age; -o wide adds the
+manifest, the owner and every condition; -o yaml and -o json print the
+whole object with its status, as in the status file.`,
 		Example: `  lvc get
   lvc get ldms_slurm -o wide
   lvc get ldms_slurm -o json | jq .status.phase`,
@@ -58,6 +66,20 @@ the whole object with its status, as in the status file.`,
 			all, err := c.List(cmd.Context())
 			if err != nil {
 				return err
+			}
+			owner, err := clusterOwners(cmd.Context(), c.Runtime())
+			if err != nil {
+				return err
+			}
+			if len(args) == 0 && !allOwners {
+				mine := ownerOf(g.StatusDir)
+				var keep []cluster.Summary
+				for _, s := range all {
+					if s.Manifest != "" || s.Status != nil || owner[s.Name] == "" || owner[s.Name] == mine {
+						keep = append(keep, s)
+					}
+				}
+				all = keep
 			}
 			if len(args) == 1 {
 				var one []cluster.Summary
@@ -87,10 +109,11 @@ the whole object with its status, as in the status file.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "no clusters in %s, %s or the engine\n", g.Manifests, g.StatusDir)
 				return nil
 			}
-			return printTable(out, all, output == "wide", time.Now())
+			return printTable(out, all, owner, output == "wide", time.Now())
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, wide, yaml or json")
+	cmd.Flags().BoolVarP(&allOwners, "all-owners", "A", false, "also list clusters that other lvc status directories manage")
 	return cmd
 }
 
@@ -138,11 +161,11 @@ func phase(s cluster.Summary) string {
 	return s.Status.Status.Phase
 }
 
-func printTable(w io.Writer, all []cluster.Summary, wide bool, now time.Time) error {
+func printTable(w io.Writer, all []cluster.Summary, owner map[string]string, wide bool, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
 	header := "NAME\tPHASE\tREADY\tNODES\tAGE"
 	if wide {
-		header += "\tMANIFEST\tCONDITIONS"
+		header += "\tMANIFEST\tOWNER\tCONDITIONS"
 	}
 	fmt.Fprintln(tw, header)
 	for _, s := range all {
@@ -156,7 +179,7 @@ func printTable(w io.Writer, all []cluster.Summary, wide bool, now time.Time) er
 			if manifest == "" {
 				manifest = "<none>"
 			}
-			row += "\t" + manifest + "\t" + conditionSummary(s.Status)
+			row += "\t" + manifest + "\t" + dash(owner[s.Name]) + "\t" + conditionSummary(s.Status)
 		}
 		fmt.Fprintln(tw, row)
 	}
@@ -194,4 +217,45 @@ func conditionSummary(st *v1.LDMSDCluster) string {
 		return "-"
 	}
 	return strings.Join(parts, ",")
+}
+
+// ownerOf is the lvc.owner label value of the lvc writing statusDir.
+func ownerOf(statusDir string) string {
+	abs, err := filepath.Abs(statusDir)
+	if err != nil {
+		return statusDir
+	}
+	return abs
+}
+
+// clusterOwners maps each cluster to the lvc.owner label of its objects
+// (several, comma-separated, in the unlikely case they differ); clusters
+// made before owners existed have none.
+func clusterOwners(ctx context.Context, rt swarm.Runtime) (map[string]string, error) {
+	seen := map[string][]string{}
+	add := func(cluster string, labels map[string]string) {
+		if o := labels[swarm.LabelOwner]; o != "" && !slices.Contains(seen[cluster], o) {
+			seen[cluster] = append(seen[cluster], o)
+		}
+	}
+	cs, err := rt.Containers(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		add(c.Cluster, c.Labels)
+	}
+	ns, err := rt.Networks(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range ns {
+		add(n.Cluster, n.Labels)
+	}
+	out := map[string]string{}
+	for c, o := range seen {
+		sort.Strings(o)
+		out[c] = strings.Join(o, ",")
+	}
+	return out, nil
 }
