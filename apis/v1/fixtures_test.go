@@ -86,6 +86,9 @@ var invalidFixtures = map[string][]string{
 	"invalid-mount-root.yaml": {
 		`doc 1: spec.mounts[0]: mounting / is refused: it exposes the host; set allow_host_mounts: true to allow it`,
 	},
+	"invalid-mount-run-dir.yaml": {
+		`doc 1: spec.mounts[0]: mounting /var/run is refused: it exposes the host; set allow_host_mounts: true to allow it`,
+	},
 	"invalid-name-chars.yaml": {
 		`doc 1: metadata.name: "../etc" must be lowercase letters, digits, '-', '_' or '.', starting and ending with a letter or digit`,
 	},
@@ -103,6 +106,9 @@ var invalidFixtures = map[string][]string{
 	},
 	"invalid-not-dict.yaml": {
 		`doc 1: a document must be a dict, got a list`,
+	},
+	"invalid-ovis-prefix-root.yaml": {
+		`doc 1: spec.ovis_prefix: mounting / is refused: it exposes the host; set allow_host_mounts: true to allow it`,
 	},
 	"invalid-oversubscribe.yaml": {
 		`doc 1: spec.oversubscribe: "MAYBE" is not NO, YES, FORCE or EXCLUSIVE (YES and FORCE may end in :COUNT)`,
