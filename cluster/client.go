@@ -69,11 +69,11 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	}
 	c := &Client{opts: opts, rt: opts.Runtime, closer: func() error { return nil }, status: store.Status{Dir: opts.StatusDir}}
 	if c.rt == nil {
-		e, err := swarm.NewFromEnv(ctx)
+		rt, closeRT, err := swarm.Connect(ctx)
 		if err != nil {
 			return nil, err
 		}
-		c.rt, c.closer = e, e.Close
+		c.rt, c.closer = rt, closeRT
 	}
 	return c, nil
 }
@@ -166,7 +166,7 @@ func (c *Client) Up(ctx context.Context, obj *v1.LDMSDCluster, timeout time.Dura
 // converge reconciles in-process until done says the status is what the
 // caller waits for (isReady for Up); the caller holds the lock.
 func (c *Client) converge(ctx context.Context, name string, done func(*v1.LDMSDCluster) bool) error {
-	rec := &reconcile.Reconciler{Runtime: c.rt, Source: scanSource{dir: c.opts.ManifestsDir}, Status: c.status, Prune: true}
+	rec := &reconcile.Reconciler{Runtime: reconcile.OwnedBy(c.rt, c.opts.StatusDir), Source: scanSource{dir: c.opts.ManifestsDir}, Status: c.status, Prune: true}
 	pause := 100 * time.Millisecond
 	for {
 		res, err := rec.Reconcile(ctx, name)

@@ -9,15 +9,21 @@ import (
 // OwnedBy returns the view of rt that belongs to the lvc writing
 // statusDir: it labels what it creates with that owner and sees only its
 // objects, so two lvcs on one engine never adopt or prune each other's
-// clusters. Runtimes other than *swarm.Engine are returned as they are.
+// clusters. Other runtimes are returned as they are.
 func OwnedBy(rt Runtime, statusDir string) Runtime {
-	e, ok := rt.(*swarm.Engine)
-	if !ok || e.Owner() != "" {
-		return rt
-	}
 	abs, err := filepath.Abs(statusDir)
 	if err != nil {
 		abs = statusDir
 	}
-	return e.WithOwner(abs)
+	switch e := rt.(type) {
+	case *swarm.Engine:
+		if e.Owner() == "" {
+			return e.WithOwner(abs)
+		}
+	case *swarm.Swarm:
+		if e.Owner() == "" {
+			return e.WithOwner(abs)
+		}
+	}
+	return rt
 }

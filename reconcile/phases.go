@@ -103,9 +103,25 @@ func ensureContainers(ctx context.Context, s *state) error {
 	}
 	var remove []swarm.Container
 	kept := map[string]swarm.Container{}
+	// Running ones first, so that of two containers with one name (a swarm
+	// node came back after its containers were re-created elsewhere) the
+	// running one stays.
+	slices.SortStableFunc(live, func(a, b swarm.Container) int {
+		if a.Running == b.Running {
+			return 0
+		}
+		if a.Running {
+			return -1
+		}
+		return 1
+	})
 	for _, c := range live {
 		spec, ok := want[c.Name]
+		_, dup := kept[c.Name]
 		switch {
+		case dup:
+			s.r.event(ctx, s.name(), "Warning", "RemoveDuplicate", c.Node, "container %s also runs on swarm node %s: removing this copy on %s", c.Name, kept[c.Name].SwarmNode, c.SwarmNode)
+			remove = append(remove, c)
 		case !ok:
 			s.r.event(ctx, s.name(), "Normal", "RemoveNode", c.Node, "container %s is not in the spec: removing", c.Name)
 			remove = append(remove, c)
@@ -156,8 +172,12 @@ func ensureContainers(ctx context.Context, s *state) error {
 		return nil
 	})
 	for i, c := range results {
-		if c.ID != "" {
-			s.containers[todo[i].Hostname] = c
+		if c.ID == "" {
+			continue
+		}
+		s.containers[todo[i].Hostname] = c
+		if was := s.prevSwarmNode(todo[i].Hostname); was != "" && c.SwarmNode != "" && was != c.SwarmNode {
+			s.r.event(ctx, s.name(), "Warning", "MovedNode", todo[i].Hostname, "%s moved from swarm node %s to %s", todo[i].Hostname, was, c.SwarmNode)
 		}
 	}
 	if err != nil {
@@ -173,6 +193,19 @@ func ensureContainers(ctx context.Context, s *state) error {
 		return withReason("NodesNotRunning", fmt.Errorf("nodes not running on the network: %s", strings.Join(missing, ", ")))
 	}
 	return probe(ctx, s)
+}
+
+// prevSwarmNode is where the last status saw a node's container.
+func (s *state) prevSwarmNode(hostname string) string {
+	if s.prev == nil || s.prev.Status == nil {
+		return ""
+	}
+	for _, n := range s.prev.Status.Nodes {
+		if n.Hostname == hostname {
+			return n.SwarmNode
+		}
+	}
+	return ""
 }
 
 // probe reads every node's process table once (docker top: no exec). The

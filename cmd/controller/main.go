@@ -72,10 +72,10 @@ func run(ctx context.Context, opts controller.Options) error {
 		return err
 	}
 	defer release()
-	rt, err := swarm.NewFromEnv(ctx)
+	rt, closeRT, err := swarm.Connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
+	defer closeRT()
 	return controller.New(rt, opts).Run(ctx)
 }

@@ -48,14 +48,10 @@ func newClient(ctx context.Context, g *globalOptions, progress func(*v1.LDMSDClu
 	return cluster.New(ctx, cluster.Options{ManifestsDir: g.Manifests, StatusDir: g.StatusDir, Progress: progress})
 }
 
-// engine is the Docker engine behind c, for what Runtime does not offer
-// (streamed and interactive exec, copy, container logs).
-func engine(c *cluster.Client) (*swarm.Engine, error) {
-	e, ok := c.Runtime().(*swarm.Engine)
-	if !ok {
-		return nil, fmt.Errorf("runtime %T is not a Docker engine", c.Runtime())
-	}
-	return e, nil
+// engine is the Docker engine hosting container id, for what Runtime does
+// not offer (streamed and interactive exec, copy, container logs).
+func engine(ctx context.Context, c *cluster.Client, id string) (*swarm.Engine, error) {
+	return swarm.EngineOf(ctx, c.Runtime(), id)
 }
 
 // notFound is kubectl's message for an unknown object.

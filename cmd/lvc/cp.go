@@ -81,7 +81,7 @@ before its first slash must be written ./a:b:c.`,
 			if err != nil {
 				return err
 			}
-			e, err := engine(c)
+			e, err := engine(ctx, c, ct.ID)
 			if err != nil {
 				return err
 			}

@@ -45,7 +45,7 @@ as docker exec -it does.`,
 			if err != nil {
 				return err
 			}
-			e, err := engine(c)
+			e, err := engine(cmd.Context(), c, ct.ID)
 			if err != nil {
 				return err
 			}

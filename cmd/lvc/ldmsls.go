@@ -40,7 +40,7 @@ are reached by their aliases, e.g. -h agg-2.`,
 			if err != nil {
 				return err
 			}
-			e, err := engine(c)
+			e, err := engine(ctx, c, ct.ID)
 			if err != nil {
 				return err
 			}

@@ -60,7 +60,7 @@ container's log (docker logs). -f follows until interrupted.`,
 			if err != nil {
 				return err
 			}
-			e, err := engine(c)
+			e, err := engine(ctx, c, ct.ID)
 			if err != nil {
 				return err
 			}

@@ -122,7 +122,7 @@ column names (JOBID, STATE, NODELIST, ...).`,
 			if len(args) > 1 {
 				argv = append(argv, "-j", joinInts(jobs))
 			}
-			e, err := engine(c)
+			e, err := engine(ctx, c, svc.ID)
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package swarm
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -79,6 +80,41 @@ type ContainerSpec struct {
 	CapAdd   []string
 	CapDrop  []string
 	Labels   map[string]string // must include LabelCluster
+	// Placement restricts the swarm nodes a new container may go to.
+	Placement Placement
+}
+
+// Placement restricts where a container may run on a multi-node swarm:
+// a node hostname, node labels, or both; empty means anywhere.
+type Placement struct {
+	Node   string
+	Labels map[string]string
+}
+
+func (p Placement) matches(n SwarmNode) bool {
+	if p.Node != "" && p.Node != n.Hostname {
+		return false
+	}
+	for k, v := range p.Labels {
+		if n.Labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (p Placement) String() string {
+	var parts []string
+	if p.Node != "" {
+		parts = append(parts, "node "+p.Node)
+	}
+	for k, v := range p.Labels {
+		parts = append(parts, k+"="+v)
+	}
+	if len(parts) == 0 {
+		return "anywhere"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Container is an observed container.

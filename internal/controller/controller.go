@@ -145,6 +145,12 @@ loop:
 			if err := c.rescan(ctx); err != nil {
 				log.Error(err, "scanning manifests")
 			}
+			// On a multi-node swarm: nodes lost or back, engines reached.
+			if s, ok := c.rt.(*swarm.Swarm); ok {
+				if err := s.Refresh(ctx); err != nil {
+					log.Error(err, "refreshing swarm nodes")
+				}
+			}
 			c.enqueueAll(ctx)
 		}
 	}
