@@ -82,6 +82,8 @@ type Node struct {
 	Mounts  []Mount
 	CapAdd  []string
 	CapDrop []string
+	// Placement restricts the swarm node of the container, or is nil.
+	Placement *v1.Placement
 	// Daemons are the ldmsd of this node (none on the service node or
 	// without the ldmsd service).
 	Daemons []Daemon
@@ -194,6 +196,7 @@ func Build(c *v1.LDMSDCluster) (*Plan, error) {
 			if d.Host != "" {
 				node.Aliases = []string{d.Host}
 			}
+			node.Placement = d.Placement
 			if has(v1.ServiceSlurm) && d.Type == v1.DaemonTypeSampler {
 				node.SlurmRole = Slurmd
 				p.SlurmNodes = append(p.SlurmNodes, node.Hostname)
@@ -334,7 +337,9 @@ func containerHash(n *Node) string {
 		Mounts   []string
 		CapAdd   []string
 		CapDrop  []string
-	}{n.Image, n.Hostname, n.Env.Strings(), mounts, n.CapAdd, n.CapDrop})
+		// A placement moves the container; nil keeps old hashes as they were.
+		Placement *v1.Placement `json:",omitempty"`
+	}{n.Image, n.Hostname, n.Env.Strings(), mounts, n.CapAdd, n.CapDrop, n.Placement})
 }
 
 // hashJSON hashes v's JSON encoding, which is stable for structs and

@@ -70,16 +70,21 @@ func containerSpec(p *plan.Plan, n *plan.Node) swarm.ContainerSpec {
 		}
 		mounts = append(mounts, swarm.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
+	var place swarm.Placement
+	if n.Placement != nil {
+		place = swarm.Placement{Node: n.Placement.Node, Labels: n.Placement.Labels}
+	}
 	return swarm.ContainerSpec{
-		Name:     n.ContainerName,
-		Hostname: n.Hostname,
-		Image:    n.Image,
-		Network:  p.Network,
-		Aliases:  n.Aliases,
-		Env:      n.Env.Strings(),
-		Mounts:   mounts,
-		CapAdd:   n.CapAdd,
-		CapDrop:  n.CapDrop,
+		Placement: place,
+		Name:      n.ContainerName,
+		Hostname:  n.Hostname,
+		Image:     n.Image,
+		Network:   p.Network,
+		Aliases:   n.Aliases,
+		Env:       n.Env.Strings(),
+		Mounts:    mounts,
+		CapAdd:    n.CapAdd,
+		CapDrop:   n.CapDrop,
 		Labels: map[string]string{
 			swarm.LabelCluster: p.Cluster,
 			swarm.LabelNode:    n.Hostname,

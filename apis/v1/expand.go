@@ -124,6 +124,10 @@ func Merge(t, d DaemonSpec) DaemonSpec {
 		LogLevel:   pick(d.LogLevel, t.LogLevel),
 		ConfigFile: pick(d.ConfigFile, t.ConfigFile),
 		Restart:    pick(d.Restart, t.Restart),
+		Placement:  d.Placement,
+	}
+	if m.Placement == nil {
+		m.Placement = t.Placement
 	}
 	if m.ListenPort == 0 {
 		m.ListenPort = t.ListenPort

@@ -15,6 +15,10 @@ var invalidFixtures = map[string][]string{
 	"invalid-auth.yaml": {
 		`doc 1: spec.daemons[0].listen_auth: unknown value "kerberos", known: none, ovis, munge, naive, simple`,
 	},
+	"invalid-placement.yaml": {
+		`doc 1: spec.daemons[0].placement.node: "bad node" is not a swarm node hostname`,
+		`doc 1: spec.daemons[0].placement.labels: "" is not a node label name`,
+	},
 	"invalid-cap.yaml": {
 		`doc 1: spec.cap_add[1]: "net admin" is not a capability name such as SYS_PTRACE or ALL`,
 	},

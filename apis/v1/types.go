@@ -131,6 +131,17 @@ type DaemonSpec struct {
 	ConfigFile string   `json:"config_file,omitempty"`
 	// Restart is always or never: whether a dead ldmsd is started again.
 	Restart string `json:"restart,omitempty"`
+	// Placement picks the swarm node of the daemon's container on a
+	// multi-node swarm; without it the least loaded node is used.
+	Placement *Placement `json:"placement,omitempty"`
+}
+
+// Placement restricts the swarm nodes a daemon's container may run on.
+type Placement struct {
+	// Node is a swarm node's hostname.
+	Node string `json:"node,omitempty"`
+	// Labels must all be on the swarm node (docker node update --label-add).
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // Sampler is a sampler plugin that ldmsd loads and configures.

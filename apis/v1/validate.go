@@ -273,6 +273,16 @@ func validateDaemonFields(e *errs, p string, d *DaemonSpec) {
 		}
 	}
 	validateEnv(e, field(p, "env"), d.Env, "daemon")
+	if pl := d.Placement; pl != nil {
+		if pl.Node != "" && (len(pl.Node) > 253 || strings.ContainsAny(pl.Node, " \t\r\n/")) {
+			e.add(field(field(p, "placement"), "node"), "%q is not a swarm node hostname", pl.Node)
+		}
+		for k := range pl.Labels {
+			if k == "" || strings.ContainsAny(k, " \t\r\n=") {
+				e.add(field(field(p, "placement"), "labels"), "%q is not a node label name", k)
+			}
+		}
+	}
 	for k, sm := range d.Samplers {
 		sp := index(field(p, "samplers"), k)
 		if !pluginName.MatchString(sm.Plugin) {

@@ -84,3 +84,36 @@ func TestWriteScriptRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestPlacementMatches(t *testing.T) {
+	n := SwarmNode{Hostname: "n2", Labels: map[string]string{"rack": "r1", "gpu": "no"}}
+	for _, tc := range []struct {
+		p    Placement
+		want bool
+	}{
+		{Placement{}, true},
+		{Placement{Node: "n2"}, true},
+		{Placement{Node: "n1"}, false},
+		{Placement{Labels: map[string]string{"rack": "r1"}}, true},
+		{Placement{Labels: map[string]string{"rack": "r2"}}, false},
+		{Placement{Node: "n2", Labels: map[string]string{"gpu": "no", "rack": "r1"}}, true},
+		{Placement{Labels: map[string]string{"zone": "a"}}, false},
+	} {
+		if got := tc.p.matches(n); got != tc.want {
+			t.Errorf("%v.matches(n2 rack=r1 gpu=no) = %v, want %v", tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestReadEndpoints(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "engines")
+	os.WriteFile(f, []byte("# node engine\nn1 tcp://10.0.0.1:2376\n\nn2   tcp://10.0.0.2:2376\n"), 0o644)
+	got, err := readEndpoints(f)
+	if err != nil || len(got) != 2 || got["n2"] != "tcp://10.0.0.2:2376" {
+		t.Errorf("readEndpoints() = %v, %v", got, err)
+	}
+	os.WriteFile(f, []byte("n1\n"), 0o644)
+	if _, err := readEndpoints(f); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("readEndpoints(bad) = %v, want an error naming line 1", err)
+	}
+}
