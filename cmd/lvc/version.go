@@ -6,10 +6,9 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
-)
 
-// version is set at build time: -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+	lvcversion "github.com/ovis-hpc/lvc/internal/version"
+)
 
 func newVersionCommand(*globalOptions) *cobra.Command {
 	return &cobra.Command{
@@ -25,7 +24,7 @@ func newVersionCommand(*globalOptions) *cobra.Command {
 					}
 				}
 			}
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "lvc %s%s %s\n", version, rev, runtime.Version())
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "lvc %s%s %s\n", lvcversion.Version, rev, runtime.Version())
 			return err
 		},
 	}

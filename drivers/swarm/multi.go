@@ -114,7 +114,7 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 			log.Info("swarm node has no engine endpoint: label it "+LabelEngine+"=tcp://HOST:2376 or pass its endpoint", "node", sn.Hostname)
 			continue
 		}
-		e, err := dialEngine(ctx, sn.Engine, s.certDir(sn.Hostname))
+		e, err := Dial(ctx, sn.Engine, s.certDir(sn.Hostname))
 		if err != nil {
 			log.Error(err, "swarm node's engine does not answer", "node", sn.Hostname, "engine", sn.Engine)
 			continue
@@ -140,8 +140,9 @@ func (s *Swarm) certDir(hostname string) string {
 	return s.opts.CertDir
 }
 
-// dialEngine connects to one engine endpoint, with TLS when certDir is set.
-func dialEngine(ctx context.Context, host, certDir string) (*Engine, error) {
+// Dial connects to one engine endpoint, with TLS material from certDir
+// (ca.pem, cert.pem, key.pem) when it is set. The caller closes it.
+func Dial(ctx context.Context, host, certDir string) (*Engine, error) {
 	if err := checkEndpoint(host, certDir != "", os.Getenv(EnvAllowInsecureTCP) == "1"); err != nil {
 		return nil, err
 	}
