@@ -217,3 +217,38 @@ func TestE2EClustersCannotReachEachOther(t *testing.T) {
 		}
 	}
 }
+
+// A manifest cut short mid-line (a write in progress, a disk full) can
+// still read as a valid manifest of a smaller cluster: it is reported as
+// InvalidManifest and never applied.
+func TestE2ETruncatedManifestIsNotApplied(t *testing.T) {
+	rt := testenv.Engine(t)
+	name := testenv.ClusterName(t, rt)
+	dir := t.TempDir()
+	manifests := filepath.Join(dir, "clusters")
+	os.MkdirAll(manifests, 0o755)
+	h := startController(t, rt, manifests, filepath.Join(dir, "status"))
+	file := filepath.Join(manifests, name+".yaml")
+	good := manifest(name, "s-1", "s-2", "s-3")
+	write(t, file, good)
+	h.waitStatus(name, 90*time.Second, "Ready", ready(1))
+	before := ids(t, rt, name)
+
+	cut := good[:strings.Index(good, "  - host: s-2")-1] // "...  - host: s-1", no newline: one daemon
+	write(t, file, cut)
+	c := h.waitStatus(name, 30*time.Second, "InvalidManifest", func(c *v1.LDMSDCluster) bool {
+		return condition(c, v1.ConditionReady).Reason == "InvalidManifest"
+	})
+	if msg := condition(c, v1.ConditionReady).Message; !strings.Contains(msg, "newline") {
+		t.Errorf("InvalidManifest message = %q, want it to say why", msg)
+	}
+	time.Sleep(3 * time.Second) // past the prune grace and a resync
+	if got := ids(t, rt, name); fmt.Sprint(got) != fmt.Sprint(before) {
+		t.Fatalf("a truncated manifest was applied: %v → %v", before, got)
+	}
+	write(t, file, good)
+	h.waitStatus(name, 30*time.Second, "Ready again", ready(1))
+	if got := ids(t, rt, name); fmt.Sprint(got) != fmt.Sprint(before) {
+		t.Errorf("containers changed: %v → %v", before, got)
+	}
+}

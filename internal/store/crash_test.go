@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -158,5 +162,41 @@ func TestScanMissingDirectory(t *testing.T) {
 		if err != nil || idx.Missing != tc.wantMissing || len(idx.Entries) != 0 {
 			t.Errorf("Scan(%s) = missing %v, %d entries, %v; want missing %v, 0 entries", tc.dir, idx.Missing, len(idx.Entries), err, tc.wantMissing)
 		}
+	}
+}
+
+// A YAML manifest that does not end with a newline may be a write cut
+// short, which can still read as a valid, smaller cluster or as another
+// name: it is Broken (its clusters keep their last entries), never
+// applied. JSON cut short never parses and needs no final newline.
+func TestScanCutShortYAML(t *testing.T) {
+	const m = "apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata:\n  name: %s\nspec:\n  services: []\n  daemons:\n  - host: s-1\n"
+	named := fmt.Sprintf(m, "named")
+	files := map[string]string{
+		"whole.yaml": fmt.Sprintf(m, "whole"),
+		"cut.yaml":   strings.TrimSuffix(fmt.Sprintf(m, "cut"), "\n"), // a valid manifest but for the newline
+		"name.yml":   named[:strings.Index(named, "named")+3],         // cut in metadata.name: "nam"
+		"tool.json":  `{"apiVersion":"lvc/v1","kind":"LDMSDCluster","metadata":{"name":"json"},"spec":{"services":[],"daemons":[{"host":"s-1"}]}}`,
+	}
+	dir := t.TempDir()
+	for name, content := range files {
+		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+	}
+	idx, err := Scan(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"whole", "json"} {
+		if e := idx.Entries[name]; e == nil || !e.Valid() {
+			t.Errorf("entry %s = %+v, want valid", name, e)
+		}
+	}
+	for _, f := range []string{"cut.yaml", "name.yml"} {
+		if err := idx.Broken[filepath.Join(dir, f)]; !errors.Is(err, ErrCutShort) {
+			t.Errorf("Broken[%s] = %v, want ErrCutShort", f, err)
+		}
+	}
+	if len(idx.Entries) != 2 {
+		t.Errorf("entries = %v, want whole and json only", slices.Sorted(maps.Keys(idx.Entries)))
 	}
 }

@@ -90,6 +90,10 @@ func Scan(dir string, owners map[string]string) (*Index, error) {
 			}
 			continue
 		}
+		if cutShort(f, data) {
+			idx.Broken[f] = ErrCutShort
+			continue
+		}
 		docs := v1.Load(f, data)
 		named := 0
 		for _, d := range docs {
@@ -107,6 +111,24 @@ func Scan(dir string, owners map[string]string) (*Index, error) {
 		}
 	}
 	return idx, nil
+}
+
+// ErrCutShort marks a YAML manifest that does not end with a newline.
+var ErrCutShort = errors.New("the file does not end with a newline: it may be cut short (a write in progress or one that failed), and YAML cut short can still read as a valid but different manifest; the cluster is left as it is until the file ends with a newline")
+
+// cutShort tells whether a YAML manifest may be truncated: it does not end
+// with a newline, as a file cut at a random byte mostly does not. Such a
+// file says nothing about its clusters (Scan reports it Broken, so the
+// controller keeps their last entries): cut in the daemons list it would
+// read as a smaller cluster, cut in metadata.name as another one. JSON
+// cut short never parses, and JSON writers often leave the final newline
+// out, so JSON is not held to it.
+func cutShort(file string, data []byte) bool {
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".yaml", ".yml":
+		return len(data) > 0 && data[len(data)-1] != '\n'
+	}
+	return false
 }
 
 func (idx *Index) add(file string, d v1.Document, data []byte, owners map[string]string) {
