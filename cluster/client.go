@@ -164,9 +164,10 @@ func (c *Client) Up(ctx context.Context, obj *v1.LDMSDCluster, timeout time.Dura
 }
 
 // converge reconciles in-process until done says the status is what the
-// caller waits for (isReady for Up); the caller holds the lock.
+// caller waits for (isReady for Up); the caller holds the lock. It never
+// prunes: removing clusters is for lvc delete and the controller.
 func (c *Client) converge(ctx context.Context, name string, done func(*v1.LDMSDCluster) bool) error {
-	rec := &reconcile.Reconciler{Runtime: reconcile.OwnedBy(c.rt, c.opts.StatusDir), Source: scanSource{dir: c.opts.ManifestsDir}, Status: c.status, Prune: true}
+	rec := &reconcile.Reconciler{Runtime: reconcile.OwnedBy(c.rt, c.opts.StatusDir), Source: scanSource{dir: c.opts.ManifestsDir}, Status: c.status}
 	pause := 100 * time.Millisecond
 	for {
 		res, err := rec.Reconcile(ctx, name)
