@@ -1,5 +1,5 @@
 # Each target is one line calling a hack/ script; see README.md.
-.PHONY: build test image engine lint demo bench
+.PHONY: build test image engine lint demo bench chaos soak fuzz
 build: ; hack/build.sh
 engine: ; hack/ensure-docker.sh
 image: ; hack/ensure-docker.sh && hack/build-image.sh
@@ -7,3 +7,6 @@ test: ; hack/test.sh
 lint: ; hack/lint.sh
 demo: ; hack/demo.sh
 bench: ; hack/bench.sh
+chaos: ; hack/chaos.sh
+soak: ; hack/soak.sh
+fuzz: ; hack/fuzz.sh

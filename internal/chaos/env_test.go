@@ -1,0 +1,371 @@
+package chaos_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/internal/store"
+	"github.com/ovis-hpc/lvc/internal/testenv"
+	"github.com/ovis-hpc/lvc/plan"
+)
+
+// EnvChaos set to 1 runs the suites of this package; they restart
+// daemons, remove containers and networks, and (the matrix's last case)
+// restart the engine itself.
+const EnvChaos = "LVC_CHAOS"
+
+func needChaos(t *testing.T) {
+	t.Helper()
+	if os.Getenv(EnvChaos) != "1" {
+		t.Skipf("fault injection on the real engine: run with %s=1 (make chaos, make soak)", EnvChaos)
+	}
+}
+
+// root is the module root, from this package's directory.
+const root = "../.."
+
+// buildController builds the real lvc-controller binary.
+func buildController(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lvc-controller")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/ovis-hpc/lvc/cmd/controller")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// controller is lvc-controller run as a child process.
+type controller struct {
+	t      *testing.T
+	bin    string
+	args   []string
+	log    string
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+func newController(t *testing.T, bin, manifests, status string, args ...string) *controller {
+	c := &controller{t: t, bin: bin, log: filepath.Join(filepath.Dir(status), "controller.log"),
+		args: append([]string{"--manifests", manifests, "--status-dir", status}, args...)}
+	t.Cleanup(func() {
+		if c.running() {
+			c.stop()
+		}
+	})
+	return c
+}
+
+func (c *controller) start() {
+	c.t.Helper()
+	f, err := os.OpenFile(c.log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "=== %s: lvc-controller %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(c.args, " "))
+	c.cmd = exec.Command(c.bin, c.args...)
+	c.cmd.Stdout, c.cmd.Stderr = f, f
+	if err := c.cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(c.cmd, c.exited)
+}
+
+func (c *controller) running() bool {
+	if c.cmd == nil {
+		return false
+	}
+	select {
+	case <-c.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+func (c *controller) pid() int { return c.cmd.Process.Pid }
+
+// stop ends the controller with SIGTERM, as an operator would.
+func (c *controller) stop() {
+	c.t.Helper()
+	c.signal(syscall.SIGTERM, 60*time.Second)
+}
+
+// kill ends it with SIGKILL: no clean-up code runs.
+func (c *controller) kill() {
+	c.t.Helper()
+	c.signal(syscall.SIGKILL, 10*time.Second)
+}
+
+func (c *controller) signal(sig syscall.Signal, wait time.Duration) {
+	_ = c.cmd.Process.Signal(sig)
+	select {
+	case <-c.exited:
+	case <-time.After(wait):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+		c.t.Errorf("lvc-controller did not end within %s of %v", wait, sig)
+	}
+}
+
+// tail is the end of the controller's log, for failure messages.
+func (c *controller) tail(n int) string {
+	data, _ := os.ReadFile(c.log)
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// seedManifest is manifests/ldms-slurm.yaml named name, for this machine's
+// image and OVIS build (ldmsd left out without one); it makes the db
+// directory the manifest mounts next to the manifest.
+func seedManifest(t *testing.T, dir, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "manifests", "ldms-slurm.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(data), "name: ldms_slurm", "name: "+name, 1)
+	s = strings.Replace(s, "ovis_prefix: /opt/ovis", "ovis_prefix: "+testenv.OvisPrefix(), 1)
+	s = strings.Replace(s, "image: lvc-node:latest", "image: "+testenv.Image(), 1)
+	if !testenv.HaveOvis() {
+		s = strings.Replace(s, "\nspec:\n", "\nspec:\n  services: [sshd, munged, slurm]\n", 1)
+	}
+	os.MkdirAll(filepath.Join(dir, "db"), 0o755)
+	return s
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := store.WriteFileAtomic(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wanted is what a converged cluster has: its plan's nodes and the
+// daemons each runs.
+type wanted struct {
+	name    string
+	nodes   []string            // hostnames
+	daemons map[string][]string // hostname → daemon names (sshd, munged, slurmd, slurmctld, ldmsd)
+}
+
+func wantedOf(t *testing.T, file, content string) wanted {
+	t.Helper()
+	docs := v1.Load(file, []byte(content))
+	if len(docs) != 1 || len(docs[0].Errs) > 0 {
+		t.Fatalf("manifest %s: %v", file, v1.Errors(docs))
+	}
+	p, err := plan.Build(docs[0].Cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := wanted{name: p.Cluster, daemons: map[string][]string{}}
+	for _, n := range p.Nodes {
+		w.nodes = append(w.nodes, n.Hostname)
+		var ds []string
+		for _, s := range []string{v1.ServiceSshd, v1.ServiceMunged} {
+			if slices.Contains(p.Services, s) {
+				ds = append(ds, s)
+			}
+		}
+		if n.SlurmRole != plan.SlurmNone {
+			ds = append(ds, n.SlurmRole)
+		}
+		if len(n.Daemons) > 0 {
+			ds = append(ds, "ldmsd")
+		}
+		w.daemons[n.Hostname] = ds
+	}
+	return w
+}
+
+// snapshot is a converged cluster as observed.
+type snapshot struct {
+	gen        int64
+	network    string
+	containers map[string]string // hostname → container ID
+	ips        map[string]string
+	pids       map[string]int // node/daemon → host PID
+	restarts   map[string]int
+	status     *v1.LDMSDCluster
+}
+
+// procExe is a process's program name; sshd's title "sshd: ..." counts.
+func procExe(cmd string) string {
+	f := strings.Fields(cmd)
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(path.Base(f[0]), ":")
+}
+
+// check compares the status file with the engine. It returns the
+// snapshot, or why the cluster has not converged: the status must say
+// Ready for its generation; exactly one running container per node and
+// one network carry the cluster's label (nothing leaked or doubled);
+// every node's container ID and IP in the status are the live ones; every
+// daemon is Running there with a PID that the container's process table
+// shows for that program, and no program runs twice.
+func check(ctx context.Context, rt swarm.Runtime, st store.Status, w wanted) (snapshot, string) {
+	s := snapshot{containers: map[string]string{}, ips: map[string]string{}, pids: map[string]int{}, restarts: map[string]int{}}
+	c, err := st.Read(w.name)
+	switch {
+	case err != nil:
+		return s, "status: " + err.Error()
+	case c == nil || c.Status == nil:
+		return s, "no status file"
+	}
+	s.status, s.gen = c, c.Metadata.Generation
+	ready := v1.Condition{}
+	for _, cd := range c.Status.Conditions {
+		if cd.Type == v1.ConditionReady {
+			ready = cd
+		}
+	}
+	if c.Status.Phase != v1.PhaseReady || ready.Status != v1.ConditionTrue || c.Status.ObservedGeneration != c.Metadata.Generation {
+		return s, fmt.Sprintf("status phase %s, Ready %s (%s: %s), generation %d observed %d", c.Status.Phase, ready.Status, ready.Reason, ready.Message, c.Metadata.Generation, c.Status.ObservedGeneration)
+	}
+	cs, err := rt.Containers(ctx, w.name)
+	if err != nil {
+		return s, err.Error()
+	}
+	ns, err := rt.Networks(ctx, w.name)
+	if err != nil {
+		return s, err.Error()
+	}
+	if len(cs) != len(w.nodes) || len(ns) != 1 {
+		return s, fmt.Sprintf("%d containers and %d networks labelled for the cluster, want %d and 1", len(cs), len(ns), len(w.nodes))
+	}
+	s.network = ns[0].ID
+	live := map[string]swarm.Container{}
+	for _, ct := range cs {
+		if _, dup := live[ct.Node]; dup {
+			return s, "two containers for " + ct.Node
+		}
+		live[ct.Node] = ct
+	}
+	byNode := map[string]v1.NodeStatus{}
+	for _, n := range c.Status.Nodes {
+		byNode[n.Hostname] = n
+	}
+	for _, node := range w.nodes {
+		ct, ok := live[node]
+		if !ok || !ct.Running || ct.IP == "" {
+			return s, fmt.Sprintf("%s: container %+v not running on the network", node, ct)
+		}
+		ns, ok := byNode[node]
+		if !ok || ns.ContainerID == "" || !strings.HasPrefix(ct.ID, ns.ContainerID) || ns.IP != ct.IP {
+			return s, fmt.Sprintf("%s: status says container %s at %s, the engine %.12s at %s", node, ns.ContainerID, ns.IP, ct.ID, ct.IP)
+		}
+		s.containers[node], s.ips[node] = ct.ID, ct.IP
+		procs, err := rt.Top(ctx, ct.ID)
+		if err != nil {
+			return s, err.Error()
+		}
+		exe := map[int]string{}
+		for _, p := range procs {
+			exe[p.PID] = procExe(p.Command)
+		}
+		top := map[string]int{} // top-level processes per program
+		for _, p := range procs {
+			if e := exe[p.PID]; e != exe[p.PPID] {
+				top[e]++
+			}
+		}
+		for _, d := range w.daemons[node] {
+			var ds *v1.DaemonStatus
+			for i := range ns.Daemons {
+				if ns.Daemons[i].Name == d {
+					ds = &ns.Daemons[i]
+				}
+			}
+			key := node + "/" + d
+			switch {
+			case ds == nil:
+				return s, key + ": not in the status"
+			case ds.State != "Running" || ds.PID == 0:
+				return s, fmt.Sprintf("%s: status %s pid %d", key, ds.State, ds.PID)
+			case exe[ds.PID] != d:
+				return s, fmt.Sprintf("%s: status pid %d is %q in the process table", key, ds.PID, exe[ds.PID])
+			case top[d] != 1:
+				return s, fmt.Sprintf("%s: %d copies run", key, top[d])
+			}
+			s.pids[key], s.restarts[key] = ds.PID, ds.Restarts
+		}
+	}
+	return s, ""
+}
+
+// restarted lists the daemons whose PID differs between two snapshots.
+func restarted(before, after snapshot) []string {
+	var out []string
+	for k, pid := range after.pids {
+		if before.pids[k] != pid {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// onNode keeps the keys of node's daemons.
+func onNode(keys []string, node string) (on, off []string) {
+	for _, k := range keys {
+		if strings.HasPrefix(k, node+"/") {
+			on = append(on, k)
+		} else {
+			off = append(off, k)
+		}
+	}
+	return on, off
+}
+
+func list(keys []string) string {
+	if len(keys) == 0 {
+		return "none"
+	}
+	return strings.Join(keys, ", ")
+}
+
+// engineUp tells whether the engine answers.
+func engineUp(ctx context.Context, rt *swarm.Engine) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err := rt.Client().Ping(ctx)
+	return err == nil
+}
+
+// procStatus reads a process's resident memory (KiB) and open descriptors.
+func procStatus(pid int) (rssKiB, fds int, err error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			fmt.Sscanf(strings.TrimSpace(v), "%d", &rssKiB)
+		}
+	}
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	return rssKiB, len(ents), nil
+}
