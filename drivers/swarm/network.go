@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/network"
@@ -63,12 +64,28 @@ func (e *Engine) Networks(ctx context.Context, cluster string) ([]Network, error
 	return out, nil
 }
 
-// RemoveNetwork implements Runtime.
+// RemoveNetwork implements Runtime. Swarm frees a removed container's
+// network attachment a moment later, so "in use by task" is retried for
+// a while before it is reported.
 func (e *Engine) RemoveNetwork(ctx context.Context, id string) error {
-	// A swarm network being removed by another caller may answer 500
-	// "not found" rather than 404.
-	if err := e.cli.NetworkRemove(ctx, id); err != nil && !cerrdefs.IsNotFound(err) && !strings.Contains(err.Error(), "not found") {
-		return fmt.Errorf("remove network %s: %w", id, err)
+	pause := 100 * time.Millisecond
+	for deadline := time.Now().Add(10 * time.Second); ; pause = min(2*pause, time.Second) {
+		err := e.cli.NetworkRemove(ctx, id)
+		// A swarm network being removed by another caller may answer 500
+		// "not found" rather than 404.
+		if err == nil || cerrdefs.IsNotFound(err) || strings.Contains(err.Error(), "not found") {
+			return nil
+		}
+		if !strings.Contains(err.Error(), "in use by task") || time.Now().After(deadline) {
+			if strings.Contains(err.Error(), "in use by task") {
+				return fmt.Errorf("remove network %s: %w (no container uses it: a stale swarm attachment, moby/moby#31068; restarting dockerd clears it)", id, err)
+			}
+			return fmt.Errorf("remove network %s: %w", id, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
 	}
-	return nil
 }
