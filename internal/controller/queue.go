@@ -16,7 +16,7 @@ type queue struct {
 	dirty      map[string]bool
 	processing map[string]bool
 	failures   map[string]int
-	timers     map[string]*time.Timer
+	timers     map[string]*delayed
 	shutdown   bool
 
 	baseDelay, maxDelay time.Duration
@@ -24,7 +24,7 @@ type queue struct {
 
 func newQueue() *queue {
 	q := &queue{
-		dirty: map[string]bool{}, processing: map[string]bool{}, failures: map[string]int{}, timers: map[string]*time.Timer{},
+		dirty: map[string]bool{}, processing: map[string]bool{}, failures: map[string]int{}, timers: map[string]*delayed{},
 		baseDelay: 250 * time.Millisecond, maxDelay: time.Minute,
 	}
 	q.cond = sync.NewCond(&q.mu)
@@ -49,7 +49,15 @@ func (q *queue) addLocked(name string) {
 	}
 }
 
-// AddAfter queues name after d; an earlier pending AddAfter wins.
+// delayed is a pending AddAfter.
+type delayed struct {
+	t   *time.Timer
+	due time.Time
+}
+
+// AddAfter queues name after d. Of several pending AddAfters of a name the
+// soonest wins: a short requeue is not held back by a long backoff
+// pending from earlier failures.
 func (q *queue) AddAfter(name string, d time.Duration) {
 	if d <= 0 {
 		q.Add(name)
@@ -60,16 +68,23 @@ func (q *queue) AddAfter(name string, d time.Duration) {
 	if q.shutdown {
 		return
 	}
-	if t, ok := q.timers[name]; ok {
-		_ = t // keep the earlier, sooner-or-equal timer
-		return
+	due := time.Now().Add(d)
+	if p, ok := q.timers[name]; ok {
+		if !p.due.After(due) {
+			return
+		}
+		p.t.Stop() // if it fires anyway, it only adds name once more
 	}
-	q.timers[name] = time.AfterFunc(d, func() {
+	p := &delayed{due: due}
+	p.t = time.AfterFunc(d, func() {
 		q.mu.Lock()
-		delete(q.timers, name)
+		defer q.mu.Unlock()
+		if q.timers[name] == p {
+			delete(q.timers, name)
+		}
 		q.addLocked(name)
-		q.mu.Unlock()
 	})
+	q.timers[name] = p
 }
 
 // AddRateLimited queues name after an exponential backoff that grows with
@@ -126,8 +141,8 @@ func (q *queue) ShutDown() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.shutdown = true
-	for _, t := range q.timers {
-		t.Stop()
+	for _, p := range q.timers {
+		p.t.Stop()
 	}
 	q.cond.Broadcast()
 }
