@@ -58,7 +58,8 @@ type controller struct {
 }
 
 func newController(t *testing.T, bin, manifests, status string, args ...string) *controller {
-	c := &controller{t: t, bin: bin, log: filepath.Join(filepath.Dir(status), "controller.log"),
+	// Kept after the run with go test -artifacts (hack/chaos.sh, hack/soak.sh).
+	c := &controller{t: t, bin: bin, log: filepath.Join(t.ArtifactDir(), "controller.log"),
 		args: append([]string{"--manifests", manifests, "--status-dir", status}, args...)}
 	t.Cleanup(func() {
 		if c.running() {
