@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/network"
-
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/swarm"
 	"github.com/ovis-hpc/lvc/internal/chaos"
@@ -231,6 +229,10 @@ func TestChaosMatrix(t *testing.T) {
 		})
 		m.t = t
 	}
+	if all := len(m.cases()); len(m.rows) < all {
+		t.Logf("%d of %d cases ran (-run, or skipped): %s left as it is", len(m.rows), all, chaos.DocPath)
+		return
+	}
 	if err := chaos.WriteSection(filepath.Join(root, chaos.DocPath), "chaos", m.report()); err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +297,7 @@ func (m *matrix) cases() []chaosCase {
 			}
 			return m.recreated(before, start, "node-4")
 		}},
-		chaosCase{name: "remove the network under running containers (disconnect all, remove)", expected: "a new network; every node re-created on it; Ready", run: (*matrix).removeNetwork},
+		chaosCase{name: "remove the network under running containers (disconnect all, remove)", expected: "a new network; every node re-created on it; Ready (time from SIGCONT)", run: (*matrix).removeNetwork},
 		chaosCase{name: "20 edits of one manifest within a second (sampler-2's COMPONENT_ID)", expected: "the last edit wins: ldmsd on node-2 runs with it; no other daemon restarts; observedGeneration = generation", skip: noOvis, run: (*matrix).rapidEdits},
 		chaosCase{name: "manifest replaced by a truncated file", expected: "InvalidManifest in the status; cluster untouched; Ready again once fixed", run: func(m *matrix, before snapshot) (string, time.Duration, error) {
 			return m.broken(before, m.current[:len(m.current)/2])
@@ -357,15 +359,20 @@ func (m *matrix) recreated(before snapshot, start time.Time, node string) (strin
 
 func (m *matrix) removeNetwork(before snapshot) (string, time.Duration, error) {
 	ctx := m.t.Context()
-	start := time.Now()
+	// Paused, the controller cannot put re-created nodes on the network
+	// between the disconnects and the removal (the engine then refuses
+	// the removal); it sees the events when it goes on.
+	m.ctrl.pause()
+	paused := time.Now()
+	defer m.ctrl.resume()
 	for _, id := range before.containers {
 		if err := m.rt.Client().NetworkDisconnect(ctx, before.network, id, true); err != nil {
 			return "", 0, err
 		}
 	}
-	// The controller may already be re-creating nodes on it: retry until
-	// the network is gone (or replaced).
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	// The swarm frees a network's attachments shortly after the
+	// disconnects: retry until it lets the network go.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		err := m.rt.Client().NetworkRemove(ctx, before.network)
 		if err == nil || strings.Contains(err.Error(), "not found") {
 			break
@@ -373,13 +380,10 @@ func (m *matrix) removeNetwork(before snapshot) (string, time.Duration, error) {
 		if time.Now().After(deadline) {
 			return "", 0, fmt.Errorf("remove network: %w", err)
 		}
-		if ins, ierr := m.rt.Client().NetworkInspect(ctx, before.network, network.InspectOptions{}); ierr == nil {
-			for id := range ins.Containers {
-				_ = m.rt.Client().NetworkDisconnect(ctx, before.network, id, true)
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
+	removed := time.Since(paused)
+	m.ctrl.resume()
+	start := time.Now()
 	s, d, err := m.converge(start, 3*time.Minute, func(s snapshot) string {
 		if s.network == before.network {
 			return "network not replaced yet"
@@ -394,7 +398,8 @@ func (m *matrix) removeNetwork(before snapshot) (string, time.Duration, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	return fmt.Sprintf("Ready; network %.12s → %.12s; all %d nodes re-created", before.network, s.network, len(s.containers)), d, nil
+	return fmt.Sprintf("network removed %.1f s after the disconnects (controller paused with SIGSTOP meanwhile, then SIGCONT); Ready; network %.12s → %.12s; all %d nodes re-created",
+		removed.Seconds(), before.network, s.network, len(s.containers)), d, nil
 }
 
 func (m *matrix) rapidEdits(before snapshot) (string, time.Duration, error) {

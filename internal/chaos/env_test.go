@@ -123,6 +123,11 @@ func (c *controller) signal(sig syscall.Signal, wait time.Duration) {
 	}
 }
 
+// pause stops the controller (SIGSTOP) until resume (SIGCONT): faults
+// injected meanwhile happen at once, as far as it can tell.
+func (c *controller) pause()  { _ = c.cmd.Process.Signal(syscall.SIGSTOP) }
+func (c *controller) resume() { _ = c.cmd.Process.Signal(syscall.SIGCONT) }
+
 // tail is the end of the controller's log, for failure messages.
 func (c *controller) tail(n int) string {
 	data, _ := os.ReadFile(c.log)
