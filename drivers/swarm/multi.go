@@ -236,8 +236,31 @@ func (s *Swarm) engineList() map[string]*Engine {
 }
 
 // Containers lists the cluster's containers on every reachable engine,
-// each with the swarm node it runs on.
+// each with the swarm node it runs on. When an engine fails, the node
+// list is read again: a node the manager no longer reports ready is left
+// out (its containers are then re-created elsewhere); any other failure
+// is an error, so that a blip never moves containers.
 func (s *Swarm) Containers(ctx context.Context, cluster string) ([]Container, error) {
+	out, failed, err := s.listAll(ctx, cluster)
+	if len(failed) == 0 {
+		return out, err
+	}
+	if rerr := s.Refresh(ctx); rerr != nil {
+		return out, errors.Join(err, rerr)
+	}
+	engines := s.engineList()
+	for _, id := range failed {
+		if _, still := engines[id]; still {
+			return out, err
+		}
+	}
+	logr.FromContextOrDiscard(ctx).Info("swarm nodes lost: their containers will be re-created elsewhere", "error", err.Error())
+	return out, nil
+}
+
+// listAll lists on every engine in parallel; failed names the nodes
+// whose engine failed.
+func (s *Swarm) listAll(ctx context.Context, cluster string) (out []Container, failed []string, err error) {
 	type res struct {
 		node string
 		cs   []Container
@@ -251,11 +274,11 @@ func (s *Swarm) Containers(ctx context.Context, cluster string) ([]Container, er
 			ch <- res{id, cs, err}
 		}()
 	}
-	var out []Container
 	var errs []error
 	for range engines {
 		r := <-ch
 		if r.err != nil {
+			failed = append(failed, r.node)
 			errs = append(errs, fmt.Errorf("swarm node %s: %w", engines[r.node].swarmNode, r.err))
 			continue
 		}
@@ -267,7 +290,7 @@ func (s *Swarm) Containers(ctx context.Context, cluster string) ([]Container, er
 		out = append(out, r.cs...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, errors.Join(errs...)
+	return out, failed, errors.Join(errs...)
 }
 
 // ImageMissingError says a node lacks the image a container needs: with
