@@ -14,23 +14,19 @@ packages=(docker.io containerd runc tini iptables iproute2 procps ca-certificate
   mount util-linux iputils-ping kmod)
 say() { printf 'build-dind-image: %s\n' "$*" >&2; }
 
-sources=${LVC_APT_SOURCES:-}
-if [ -z "$sources" ]; then
-  for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
-    [ -s "$f" ] && { sources=$f; break; }
-  done
-fi
-[ -n "$sources" ] || { say "no apt sources file found: set LVC_APT_SOURCES"; exit 1; }
+# shellcheck source=hack/lib/offline-image.sh
+. "$top/hack/lib/offline-image.sh"
+sources=$(apt_sources)
 [ -r "$entry" ] || { say "missing $entry"; exit 1; }
 
 # The image is a function of this script (package list included), the entry
 # script and the mirror.
-hash=$(cat "$0" "$entry" "$sources" | sha256sum | cut -c1-16)
-if [ "$(docker image inspect -f '{{index .Config.Labels "lvc.image.hash"}}' "$IMAGE" 2>/dev/null)" = "$hash" ]; then
+hash=$(inputs_hash "$0" "$entry" "$sources")
+if image_current "$IMAGE" "$hash"; then
   say "$IMAGE is up to date (inputs $hash)"
   exit 0
 fi
-command -v mmdebstrap >/dev/null || { say "mmdebstrap is missing: apt-get install mmdebstrap (or run hack/ensure-docker.sh)"; exit 1; }
+need_mmdebstrap
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
