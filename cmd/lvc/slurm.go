@@ -85,13 +85,9 @@ column names (JOBID, STATE, NODELIST, ...).`,
 			if output != "table" && output != "json" {
 				return fmt.Errorf("unknown output format %q: table or json", output)
 			}
-			var jobs []int
-			for _, a := range args[1:] {
-				j, err := strconv.Atoi(a)
-				if err != nil || j <= 0 {
-					return fmt.Errorf("job id %q is not a positive number", a)
-				}
-				jobs = append(jobs, j)
+			jobs, err := jobIDs(args[1:])
+			if err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			c, err := newClient(ctx, g, nil)
@@ -145,13 +141,9 @@ func newScancelCommand(g *globalOptions) *cobra.Command {
 		Args:              cobra.MinimumNArgs(2),
 		ValidArgsFunction: completeClusters(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var jobs []int
-			for _, a := range args[1:] {
-				j, err := strconv.Atoi(a)
-				if err != nil || j <= 0 {
-					return fmt.Errorf("job id %q is not a positive number", a)
-				}
-				jobs = append(jobs, j)
+			jobs, err := jobIDs(args[1:])
+			if err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			c, err := newClient(ctx, g, nil)
@@ -181,4 +173,17 @@ func joinInts(v []int) string {
 		s += strconv.Itoa(n)
 	}
 	return s
+}
+
+// jobIDs parses Slurm job ids given as arguments.
+func jobIDs(args []string) ([]int, error) {
+	var jobs []int
+	for _, a := range args {
+		j, err := strconv.Atoi(a)
+		if err != nil || j <= 0 {
+			return nil, fmt.Errorf("job id %q is not a positive number", a)
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
 }
