@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +54,11 @@ func run(ctx context.Context) (int, error) {
 	spec := docs[0].Cluster
 	if *name != "" {
 		spec.Metadata.Name, spec.Spec.Name = *name, ""
+	}
+	// Without an OVIS build the cluster could never be Ready with ldmsd.
+	if bin := filepath.Join(spec.Spec.OvisPrefix, "sbin", "ldmsd"); !exists(bin) {
+		fmt.Printf("no OVIS build (%s is missing): running without ldmsd\n", bin)
+		spec.Spec.Services = slices.DeleteFunc(spec.Spec.Services, func(s string) bool { return s == v1.ServiceLdmsd })
 	}
 
 	client, err := cluster.New(ctx, cluster.DefaultOptions())
@@ -160,6 +167,11 @@ func run(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	return test.ExitCode(), nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // jobSeen polls host's slurm_sampler set for job in its job_id metric.
