@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -26,9 +28,10 @@ func newImageCommand(*globalOptions) *cobra.Command {
 			}
 			defer closeRT()
 			targets := map[string]*swarm.Engine{}
+			var unreachable map[string]error
 			switch r := rt.(type) {
 			case *swarm.Swarm:
-				targets = r.Engines()
+				targets, unreachable = r.Engines(), r.Unreachable()
 			case *swarm.Engine:
 				fmt.Fprintln(cmd.ErrOrStderr(), "single engine, not a multi-node swarm: nothing to distribute")
 				return nil
@@ -38,9 +41,19 @@ func newImageCommand(*globalOptions) *cobra.Command {
 				return err
 			}
 			defer src.Close()
-			return swarm.DistributeImage(ctx, src, targets, args[0], func(node, what string) {
+			if err := swarm.DistributeImage(ctx, src, targets, args[0], func(node, what string) {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", node, what)
-			})
+			}); err != nil {
+				return err
+			}
+			// A ready node whose engine does not answer did not get it.
+			for _, node := range slices.Sorted(maps.Keys(unreachable)) {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: not reached: %v\n", node, unreachable[node])
+			}
+			if len(unreachable) > 0 {
+				return fmt.Errorf("%s not loaded into %d swarm node(s) whose engine does not answer", args[0], len(unreachable))
+			}
+			return nil
 		},
 	}
 	load.Flags().StringVar(&from, "from", "unix:///var/run/docker.sock", "engine that has the image")

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -33,12 +34,32 @@ type Swarm struct {
 	manager *Engine
 	opts    SwarmOptions
 	owner   string
+	shared  *swarmShared // with the views WithOwner makes
 
 	mu      sync.RWMutex
 	nodes   []SwarmNode
-	engines map[string]*Engine // swarm node ID → engine
-	where   map[string]string  // container ID → swarm node ID
+	engines map[string]*Engine // swarm node ID → engine that answers
+	// unreachable are nodes the manager reports ready whose engine does
+	// not answer: swarm node ID → why. Their containers are neither
+	// listed nor given up (see Containers).
+	unreachable map[string]error
+	where       map[string]string // container ID → swarm node ID
+	changed     chan struct{}     // closed when Refresh changes engines
+	refreshed   time.Time         // when Refresh last read the nodes
+}
+
+// swarmShared is what a Swarm and its owner views share: the connections
+// to close, and the placements under way.
+type swarmShared struct {
+	mu      sync.Mutex
 	closers []func() error
+	placer  placer
+}
+
+func (sh *swarmShared) addCloser(f func() error) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.closers = append(sh.closers, f)
 }
 
 var _ Runtime = (*Swarm)(nil)
@@ -64,7 +85,8 @@ type SwarmNode struct {
 
 // NewSwarm connects to every ready node's engine through the manager.
 func NewSwarm(ctx context.Context, manager *Engine, opts SwarmOptions) (*Swarm, error) {
-	s := &Swarm{manager: manager, opts: opts, engines: map[string]*Engine{}, where: map[string]string{}}
+	s := &Swarm{manager: manager, opts: opts, shared: &swarmShared{}, engines: map[string]*Engine{},
+		unreachable: map[string]error{}, where: map[string]string{}, changed: make(chan struct{})}
 	if err := s.Refresh(ctx); err != nil {
 		return nil, err
 	}
@@ -72,8 +94,11 @@ func NewSwarm(ctx context.Context, manager *Engine, opts SwarmOptions) (*Swarm, 
 }
 
 // Refresh re-reads the swarm's nodes and connects to engines not yet
-// reached. A node whose engine does not answer is left out until the
-// next Refresh, so its containers are re-created elsewhere.
+// reached. A node the manager no longer reports ready is left out, so
+// its containers are re-created elsewhere. A node the manager reports
+// ready whose engine does not answer is unreachable: its containers are
+// not given up (Containers fails until it answers or the manager reports
+// it down), so that a blip never moves containers.
 func (s *Swarm) Refresh(ctx context.Context) error {
 	log := logr.FromContextOrDiscard(ctx)
 	info, err := s.manager.cli.Info(ctx)
@@ -84,8 +109,18 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list swarm nodes (is %s a manager?): %w", s.manager.cli.DaemonHost(), err)
 	}
-	var nodes []SwarmNode
-	engines := map[string]*Engine{}
+	var (
+		nodes []SwarmNode
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+	)
+	found := map[string]reached{}
+	s.mu.RLock()
+	old := maps.Clone(s.engines)
+	s.mu.RUnlock()
+	// Engines are probed in parallel, each for at most EngineTimeout: a
+	// node whose host is gone answers nothing, and one such node must not
+	// hold up the others (nor a CLI command) for the dialer's timeout.
 	for _, n := range list {
 		sn := SwarmNode{ID: n.ID, Hostname: n.Description.Hostname, Labels: n.Spec.Labels,
 			Ready: n.Status.State == swarmtypes.NodeStateReady && n.Spec.Availability == swarmtypes.NodeAvailabilityActive}
@@ -97,37 +132,82 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 		if !sn.Ready {
 			continue
 		}
-		s.mu.RLock()
-		e, ok := s.engines[n.ID]
-		s.mu.RUnlock()
-		if ok {
-			if _, err := e.cli.Ping(ctx); err == nil {
-				engines[n.ID] = e
-				continue
-			}
-		}
-		if sn.Engine == "" && n.ID == info.Swarm.NodeID {
-			engines[n.ID] = s.manager.view(s.owner, sn.Hostname)
-			continue
-		}
 		if sn.Engine == "" {
-			log.Info("swarm node has no engine endpoint: label it "+LabelEngine+"=tcp://HOST:2376 or pass its endpoint", "node", sn.Hostname)
+			if n.ID == info.Swarm.NodeID {
+				found[n.ID] = reached{e: s.manager.view(s.owner, sn.Hostname)}
+			} else {
+				log.Info("swarm node has no engine endpoint: label it "+LabelEngine+"=tcp://HOST:2376 or pass its endpoint", "node", sn.Hostname)
+			}
 			continue
 		}
-		e, err := Dial(ctx, sn.Engine, s.certDir(sn.Hostname))
-		if err != nil {
-			log.Error(err, "swarm node's engine does not answer", "node", sn.Hostname, "engine", sn.Engine)
-			continue
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := s.reach(ctx, sn, old[n.ID])
+			mu.Lock()
+			found[n.ID] = r
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	engines := map[string]*Engine{}
+	unreachable := map[string]error{}
+	for _, sn := range nodes {
+		r, ok := found[sn.ID]
+		switch {
+		case !ok:
+		case r.err != nil:
+			log.Error(r.err, "swarm node's engine does not answer", "node", sn.Hostname, "engine", sn.Engine)
+			unreachable[sn.ID] = fmt.Errorf("swarm node %s is ready in the swarm but its engine does not answer: %w", sn.Hostname, r.err)
+		default:
+			engines[sn.ID] = r.e
 		}
-		s.mu.Lock()
-		s.closers = append(s.closers, e.Close)
-		s.mu.Unlock()
-		engines[n.ID] = e.view(s.owner, sn.Hostname)
 	}
 	s.mu.Lock()
-	s.nodes, s.engines = nodes, engines
+	if !maps.Equal(engines, s.engines) {
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}
+	s.nodes, s.engines, s.unreachable, s.refreshed = nodes, engines, unreachable, time.Now()
 	s.mu.Unlock()
 	return nil
+}
+
+// EngineTimeout bounds a probe of a swarm node's engine (a ping, or a
+// connection and its first request); a listing on it may take twice as
+// long.
+const EngineTimeout = 5 * time.Second
+
+// reached is a node's engine, or why it cannot be reached.
+type reached struct {
+	e   *Engine
+	err error
+}
+
+// reach returns a node's engine: known, if it still answers at the same
+// endpoint, else a new connection.
+func (s *Swarm) reach(ctx context.Context, sn SwarmNode, known *Engine) (r reached) {
+	ctx, cancel := context.WithTimeout(ctx, EngineTimeout)
+	defer cancel()
+	if known != nil && known.cli.DaemonHost() == sn.Engine {
+		if _, err := known.cli.Ping(ctx); err != nil {
+			r.err = fmt.Errorf("engine %s: %w", sn.Engine, err)
+			return r
+		}
+		r.e = known
+		return r
+	}
+	e, err := Dial(ctx, sn.Engine, s.certDir(sn.Hostname))
+	if err != nil {
+		r.err = err
+		return r
+	}
+	s.shared.addCloser(e.Close)
+	r.e = e.view(s.owner, sn.Hostname)
+	return r
 }
 
 func (s *Swarm) certDir(hostname string) string {
@@ -175,8 +255,8 @@ func (e *Engine) view(owner, swarmNode string) *Engine {
 func (s *Swarm) WithOwner(owner string) *Swarm {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	v := &Swarm{manager: s.manager.WithOwner(owner), opts: s.opts, owner: owner, nodes: s.nodes,
-		engines: map[string]*Engine{}, where: map[string]string{}}
+	v := &Swarm{manager: s.manager.WithOwner(owner), opts: s.opts, owner: owner, shared: s.shared, nodes: s.nodes,
+		engines: map[string]*Engine{}, unreachable: maps.Clone(s.unreachable), where: map[string]string{}, changed: make(chan struct{})}
 	for id, e := range s.engines {
 		v.engines[id] = e.view(owner, e.swarmNode)
 	}
@@ -204,15 +284,30 @@ func (s *Swarm) Engines() map[string]*Engine {
 	return out
 }
 
-// Close closes the node connections this Swarm opened (not the manager's).
+// Unreachable lists, by hostname, the nodes the manager reported ready at
+// the last Refresh whose engine did not answer.
+func (s *Swarm) Unreachable() map[string]error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string]error{}
+	for _, n := range s.nodes {
+		if err, ok := s.unreachable[n.ID]; ok {
+			out[n.Hostname] = err
+		}
+	}
+	return out
+}
+
+// Close closes the node connections this Swarm and its views opened
+// (not the manager's).
 func (s *Swarm) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.shared.mu.Lock()
+	defer s.shared.mu.Unlock()
 	var errs []error
-	for _, c := range s.closers {
+	for _, c := range s.shared.closers {
 		errs = append(errs, c())
 	}
-	s.closers = nil
+	s.shared.closers = nil
 	return errors.Join(errs...)
 }
 
@@ -238,43 +333,82 @@ func (s *Swarm) engineList() map[string]*Engine {
 // Containers lists the cluster's containers on every reachable engine,
 // each with the swarm node it runs on. When an engine fails, the node
 // list is read again: a node the manager no longer reports ready is left
-// out (its containers are then re-created elsewhere); any other failure
-// is an error, so that a blip never moves containers.
+// out (its containers are then re-created elsewhere); a node it still
+// reports ready is an error, so that a blip never moves containers.
 func (s *Swarm) Containers(ctx context.Context, cluster string) ([]Container, error) {
 	out, failed, err := s.listAll(ctx, cluster)
 	if len(failed) == 0 {
 		return out, err
 	}
+	// Unless a Refresh just said so (as one does when a CLI connects).
+	s.mu.RLock()
+	fresh := time.Since(s.refreshed) < time.Second && s.allUnreachable(failed)
+	s.mu.RUnlock()
+	if fresh {
+		return out, err
+	}
 	if rerr := s.Refresh(ctx); rerr != nil {
 		return out, errors.Join(err, rerr)
 	}
-	engines := s.engineList()
-	for _, id := range failed {
-		if _, still := engines[id]; still {
-			return out, err
-		}
+	if !s.allLost(failed) {
+		return out, err
 	}
 	logr.FromContextOrDiscard(ctx).Info("swarm nodes lost: their containers will be re-created elsewhere", "error", err.Error())
 	return out, nil
 }
 
+// allUnreachable tells whether the last Refresh found every one of the
+// nodes unreachable; the caller holds s.mu.
+func (s *Swarm) allUnreachable(ids []string) bool {
+	for _, id := range ids {
+		if _, ok := s.unreachable[id]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// allLost tells whether the manager no longer reports any of the nodes
+// ready (as of the last Refresh).
+func (s *Swarm) allLost(ids []string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, id := range ids {
+		if _, ok := s.engines[id]; ok {
+			return false
+		}
+		if _, ok := s.unreachable[id]; ok {
+			return false
+		}
+	}
+	return true
+}
+
 // listAll lists on every engine in parallel; failed names the nodes
-// whose engine failed.
+// whose engine failed, unreachable ones included.
 func (s *Swarm) listAll(ctx context.Context, cluster string) (out []Container, failed []string, err error) {
 	type res struct {
 		node string
 		cs   []Container
 		err  error
 	}
-	engines := s.engineList()
+	s.mu.RLock()
+	engines := maps.Clone(s.engines)
+	var errs []error
+	for id, uerr := range s.unreachable {
+		failed = append(failed, id)
+		errs = append(errs, uerr)
+	}
+	s.mu.RUnlock()
 	ch := make(chan res, len(engines))
 	for id, e := range engines {
 		go func() {
+			ctx, cancel := context.WithTimeout(ctx, 2*EngineTimeout)
+			defer cancel()
 			cs, err := e.Containers(ctx, cluster)
 			ch <- res{id, cs, err}
 		}()
 	}
-	var errs []error
 	for range engines {
 		r := <-ch
 		if r.err != nil {
@@ -289,7 +423,12 @@ func (s *Swarm) listAll(ctx context.Context, cluster string) (out []Container, f
 		s.mu.Unlock()
 		out = append(out, r.cs...)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].SwarmNode < out[j].SwarmNode
+	})
 	return out, failed, errors.Join(errs...)
 }
 
@@ -313,11 +452,14 @@ func (s *Swarm) EnsureContainer(ctx context.Context, spec ContainerSpec) (Contai
 			return s.ensureOn(ctx, id, e, spec)
 		}
 	}
-	id, e, err := s.place(ctx, spec, engines)
-	if err != nil {
-		return Container{}, err
-	}
-	return s.ensureOn(ctx, id, e, spec)
+	var c Container
+	err := s.shared.placer.place(func() ([]candidate, error) { return s.candidates(ctx, spec, engines) },
+		func(node string) error {
+			var err error
+			c, err = s.ensureOn(ctx, node, engines[node], spec)
+			return err
+		})
+	return c, err
 }
 
 func (s *Swarm) ensureOn(ctx context.Context, node string, e *Engine, spec ContainerSpec) (Container, error) {
@@ -331,15 +473,19 @@ func (s *Swarm) ensureOn(ctx context.Context, node string, e *Engine, spec Conta
 	return c, nil
 }
 
-// place picks the node for a new container: among ready nodes matching
-// the spec's placement, the one running the fewest containers.
-func (s *Swarm) place(ctx context.Context, spec ContainerSpec, engines map[string]*Engine) (string, *Engine, error) {
-	type cand struct {
-		id      string
-		e       *Engine
-		running int
-	}
-	var cands []cand
+// candidate is a node a new container may go to, with its load.
+type candidate struct {
+	node    string // swarm node ID
+	running int    // containers running there
+}
+
+// candidates lists the ready nodes matching the spec's placement that
+// have its image, with the number of containers running on each.
+func (s *Swarm) candidates(ctx context.Context, spec ContainerSpec, engines map[string]*Engine) ([]candidate, error) {
+	// Bounded: it runs under the placer's lock, which every placement waits for.
+	ctx, cancel := context.WithTimeout(ctx, 2*EngineTimeout)
+	defer cancel()
+	var cands []candidate
 	var missing []string
 	for _, n := range s.Nodes() {
 		e, ok := engines[n.ID]
@@ -351,22 +497,63 @@ func (s *Swarm) place(ctx context.Context, spec ContainerSpec, engines map[strin
 				missing = append(missing, n.Hostname)
 				continue
 			}
-			return "", nil, fmt.Errorf("swarm node %s: %w", n.Hostname, err)
+			return nil, fmt.Errorf("swarm node %s: %w", n.Hostname, err)
 		}
 		running, err := e.cli.ContainerList(ctx, container.ListOptions{})
 		if err != nil {
-			return "", nil, fmt.Errorf("swarm node %s: %w", n.Hostname, err)
+			return nil, fmt.Errorf("swarm node %s: %w", n.Hostname, err)
 		}
-		cands = append(cands, cand{n.ID, e, len(running)})
+		cands = append(cands, candidate{n.ID, len(running)})
 	}
 	if len(cands) == 0 {
 		if len(missing) > 0 {
-			return "", nil, &ImageMissingError{Image: spec.Image, Node: strings.Join(missing, ", ")}
+			return nil, &ImageMissingError{Image: spec.Image, Node: strings.Join(missing, ", ")}
 		}
-		return "", nil, fmt.Errorf("no ready swarm node matches the placement of %s (%s)", spec.Name, spec.Placement)
+		return nil, fmt.Errorf("no ready swarm node matches the placement of %s (%s)", spec.Name, spec.Placement)
 	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].running < cands[j].running })
-	return cands[0].id, cands[0].e, nil
+	return cands, nil
+}
+
+// placer spreads the containers of many EnsureContainer calls at once: a
+// container being created counts on its node as if it ran there already,
+// so that parallel creations of a cluster (or of the containers of a lost
+// node) do not all pick the node that was least loaded before any of them.
+type placer struct {
+	mu      sync.Mutex
+	pending map[string]int // swarm node ID → containers being created there
+}
+
+// place picks the node with the fewest running and pending containers
+// among those list returns (ties: the first listed), then runs create on
+// it. list runs under the placer's lock, so what it counts and what is
+// pending never miss each other.
+func (p *placer) place(list func() ([]candidate, error), create func(node string) error) error {
+	p.mu.Lock()
+	cands, err := list()
+	if err != nil {
+		p.mu.Unlock()
+		return err
+	}
+	if p.pending == nil {
+		p.pending = map[string]int{}
+	}
+	best := -1
+	for i, c := range cands {
+		if best < 0 || c.running+p.pending[c.node] < cands[best].running+p.pending[cands[best].node] {
+			best = i
+		}
+	}
+	node := cands[best].node
+	p.pending[node]++
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		if p.pending[node]--; p.pending[node] <= 0 {
+			delete(p.pending, node)
+		}
+		p.mu.Unlock()
+	}()
+	return create(node)
 }
 
 // engineFor routes a container ID to its engine, listing all engines once
@@ -444,24 +631,60 @@ func (s *Swarm) ReadFile(ctx context.Context, id, path string) ([]byte, error) {
 	return e.ReadFile(ctx, id, path)
 }
 
-// Events merges the events of every engine reachable now.
+// Events merges the events of every reachable engine, following Refresh:
+// an engine reached later (a node that joined or came back) is streamed
+// from then on, and one that is gone is no longer.
 func (s *Swarm) Events(ctx context.Context) <-chan Event {
 	out := make(chan Event, 256)
-	var wg sync.WaitGroup
-	for _, e := range s.engineList() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ev := range e.Events(ctx) {
-				select {
-				case out <- ev:
-				case <-ctx.Done():
-					return
+	go func() {
+		type stream struct {
+			e      *Engine
+			cancel context.CancelFunc
+		}
+		streams := map[string]stream{} // swarm node ID → its engine's stream
+		var wg sync.WaitGroup
+		defer func() {
+			for _, st := range streams {
+				st.cancel()
+			}
+			wg.Wait()
+			close(out)
+		}()
+		for {
+			s.mu.RLock()
+			engines, changed := maps.Clone(s.engines), s.changed
+			s.mu.RUnlock()
+			for id, st := range streams {
+				if engines[id] != st.e {
+					st.cancel()
+					delete(streams, id)
 				}
 			}
-		}()
-	}
-	go func() { wg.Wait(); close(out) }()
+			for id, e := range engines {
+				if _, ok := streams[id]; ok {
+					continue
+				}
+				sctx, cancel := context.WithCancel(ctx)
+				streams[id] = stream{e, cancel}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for ev := range e.Events(sctx) {
+						select {
+						case out <- ev:
+						case <-sctx.Done():
+							return
+						}
+					}
+				}()
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+			}
+		}
+	}()
 	return out
 }
 
