@@ -31,6 +31,11 @@ type daemonSpec struct {
 	env     []string
 	logFile string // where its stdio goes
 	hash    string
+	// peers identifies the addresses of the other nodes the daemon
+	// resolved when it started ("" for none): when they change, it is
+	// restarted. Unlike hash, it is not the plan's (lvc diff compares
+	// that), and is kept in the status's annotations.
+	peers   string
 	restart string
 }
 
@@ -120,13 +125,19 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 			st.State, st.PID = StateStopped, 0
 			out = append(out, st)
 			continue
-		case p != nil && (prev == nil || prev.Hash == "" || prev.Hash == d.hash):
+		case p != nil && (prev == nil || prev.Hash == "" || prev.Hash == d.hash) && !s.peersChanged(d, prev):
+			s.setPeers(d)
 			st.State = StateRunning
 			if prev == nil || prev.PID != p.PID {
 				st.PID, st.StartTime = p.PID, s.r.clock().UTC().Truncate(time.Second)
 			}
 			out = append(out, st)
 			continue
+		case p != nil && (prev.Hash == "" || prev.Hash == d.hash): // so its peers changed, and prev != nil
+			s.r.event(ctx, s.name(), "Normal", "Restarting", d.key(), "%s: nodes it connects to have new addresses: restarting it", d.name)
+			if err := s.kill(ctx, c, p.PID, d.exe); err != nil {
+				return nil, started, err
+			}
 		case p != nil:
 			s.r.event(ctx, s.name(), "Normal", "Restarting", d.key(), "%s inputs changed (config, env or command): restarting it", d.name)
 			if err := s.kill(ctx, c, p.PID, d.exe); err != nil {
@@ -154,6 +165,7 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 			s.r.event(ctx, s.name(), "Normal", "Starting", d.key(), "starting %s", d.name)
 		}
 		pid, err := s.start(ctx, c, d)
+		s.setPeers(d)
 		started = true
 		st.StartTime = s.r.clock().UTC().Truncate(time.Second)
 		if err != nil {
@@ -267,4 +279,32 @@ func hashArgv(parts ...[]string) string {
 		all = append(all, p...)
 	}
 	return hashStrings(all...)
+}
+
+// annotationPeers, in the status file, maps each daemon with peers
+// (node/daemon) to the peers it started with (daemonSpec.peers).
+const annotationPeers = "lvc/peers"
+
+// peersChanged tells whether the running daemon started with other peers
+// than it has now. A daemon of another container, or never recorded (as
+// after an upgrade of lvc), is taken to have the current ones.
+func (s *state) peersChanged(d *daemonSpec, prev *v1.DaemonStatus) bool {
+	if d.peers == "" || prev == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	had := s.peers[d.key()]
+	return had != "" && had != d.peers
+}
+
+// setPeers records the peers a daemon runs with.
+func (s *state) setPeers(d *daemonSpec) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d.peers == "" {
+		delete(s.peers, d.key())
+		return
+	}
+	s.peers[d.key()] = d.peers
 }

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -108,18 +109,22 @@ func ensureContainers(ctx context.Context, s *state) error {
 	}
 	var remove []swarm.Container
 	kept := map[string]swarm.Container{}
-	// Running ones first, so that of two containers with one name (a swarm
-	// node came back after its containers were re-created elsewhere) the
-	// running one stays.
-	slices.SortStableFunc(live, func(a, b swarm.Container) int {
-		if a.Running == b.Running {
-			return 0
+	// Of two containers with one name (a swarm node came back after its
+	// containers were re-created elsewhere, and its engine restarted the
+	// old ones), the running one stays, and of two running ones the one
+	// the last status recorded: the returning copy has stale files and
+	// daemons, and its node may be lost again.
+	rank := func(c swarm.Container) int {
+		r := 0
+		if !c.Running {
+			r += 2
 		}
-		if a.Running {
-			return -1
+		if !s.wasCurrent(c) {
+			r++
 		}
-		return 1
-	})
+		return r
+	}
+	slices.SortStableFunc(live, func(a, b swarm.Container) int { return rank(a) - rank(b) })
 	for _, c := range live {
 		spec, ok := want[c.Name]
 		_, dup := kept[c.Name]
@@ -168,6 +173,10 @@ func ensureContainers(ctx context.Context, s *state) error {
 	err = forEach(ctx, s.r.workers(), idx, func(ctx context.Context, i int) error {
 		c, err := s.r.Runtime.EnsureContainer(ctx, todo[i])
 		if err != nil {
+			var missing *swarm.ImageMissingError
+			if errors.As(err, &missing) {
+				return withReason("ImageMissing", err)
+			}
 			if strings.Contains(err.Error(), "No such image") {
 				return withReason("ImageMissing", fmt.Errorf("image %s is not on this engine (build it with make image): %w", todo[i].Image, err))
 			}
@@ -200,17 +209,39 @@ func ensureContainers(ctx context.Context, s *state) error {
 	return probe(ctx, s)
 }
 
-// prevSwarmNode is where the last status saw a node's container.
-func (s *state) prevSwarmNode(hostname string) string {
+// wasCurrent tells whether the last status recorded c as its node's
+// container.
+func (s *state) wasCurrent(c swarm.Container) bool {
 	if s.prev == nil || s.prev.Status == nil {
-		return ""
+		return false
 	}
 	for _, n := range s.prev.Status.Nodes {
-		if n.Hostname == hostname {
-			return n.SwarmNode
+		if n.Hostname == c.Node {
+			return n.ContainerID != "" && strings.HasPrefix(c.ID, n.ContainerID)
 		}
 	}
+	return false
+}
+
+// prevSwarmNode is where the last status saw a node's container.
+func (s *state) prevSwarmNode(hostname string) string {
+	if p := s.prevNode(hostname); p != nil {
+		return p.SwarmNode
+	}
 	return ""
+}
+
+// prevNode is the last status of a node, nil when there is none.
+func (s *state) prevNode(hostname string) *v1.NodeStatus {
+	if s.prev == nil || s.prev.Status == nil {
+		return nil
+	}
+	for i := range s.prev.Status.Nodes {
+		if s.prev.Status.Nodes[i].Hostname == hostname {
+			return &s.prev.Status.Nodes[i]
+		}
+	}
+	return nil
 }
 
 // probe reads every node's process table once (docker top: no exec). The
@@ -355,9 +386,20 @@ func (s *state) fillNodeStatus() {
 		ns := v1.NodeStatus{Hostname: n.Hostname, Aliases: n.Aliases, Role: n.Role, Container: n.ContainerName}
 		if ok {
 			ns.ContainerID, ns.IP, ns.SwarmNode, ns.State = shortID(c.ID), c.IP, c.SwarmNode, c.State
+		} else if p := s.prevNode(n.Hostname); p != nil {
+			// Not observed this time (listing failed, say while a swarm
+			// node's engine does not answer): keep what was seen last, so
+			// that where the container was, and what ran in it, are not
+			// forgotten before it moves or is seen again.
+			ns.ContainerID, ns.IP, ns.SwarmNode, ns.State = p.ContainerID, p.IP, p.SwarmNode, p.State
+			ns.Daemons = slices.Clone(p.Daemons)
+		}
+		if !ok {
+			st.Nodes = append(st.Nodes, ns)
+			continue
 		}
 		ns.Daemons = s.daemons[n.Hostname]
-		if ns.Daemons == nil && ok {
+		if ns.Daemons == nil {
 			// Phases that did not run keep what was seen last time.
 			for _, d := range []string{"sshd", "munged", plan.Slurmctld, plan.Slurmd, "ldmsd"} {
 				if p := s.prevDaemon(n.Hostname, d); p != nil {

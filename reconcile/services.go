@@ -90,6 +90,7 @@ var ensureMunged = simpleDaemonPhase("munged", v1.ConditionMungeReady, "munged",
 
 func ensureSlurm(ctx context.Context, s *state) error {
 	var specs []daemonSpec
+	peers := hashStrings(s.slurmAddrs()...)
 	for _, n := range s.plan.Nodes {
 		var argv []string
 		switch n.SlurmRole {
@@ -102,8 +103,12 @@ func ensureSlurm(ctx context.Context, s *state) error {
 		}
 		// slurm.conf is in the hash: a new node set restarts the daemons
 		// (Slurm 22.05 cannot add nodes by reconfigure), not the containers.
+		// The Slurm nodes' addresses are its peers: slurmctld and slurmd
+		// resolve node names once and keep the address, so a node
+		// re-created with another (moved to another swarm node, say) would
+		// stay NOT_RESPONDING and its jobs COMPLETING for ever.
 		specs = append(specs, daemonSpec{node: n.Hostname, name: n.SlurmRole, exe: n.SlurmRole, pre: slurm.SlurmPre, argv: argv,
-			logFile: logDir + "/" + n.SlurmRole + ".log", hash: hashArgv(argv, []string{s.plan.SlurmHash}), restart: v1.RestartAlways})
+			logFile: logDir + "/" + n.SlurmRole + ".log", hash: hashArgv(argv, []string{s.plan.SlurmHash}), peers: peers, restart: v1.RestartAlways})
 	}
 	started, err := s.runDaemons(ctx, specs)
 	if err != nil {
@@ -161,7 +166,7 @@ func ensureLdmsd(ctx context.Context, s *state) error {
 	for _, n := range s.plan.Nodes {
 		for _, d := range n.Daemons {
 			specs = append(specs, daemonSpec{node: n.Hostname, name: d.Name, exe: "ldmsd", argv: d.Argv, env: d.Env.Strings(),
-				logFile: logDir + "/" + d.Name + ".out", hash: d.Hash, restart: d.Restart})
+				logFile: logDir + "/" + d.Name + ".out", hash: d.Hash, peers: s.ldmsdPeers(d), restart: d.Restart})
 			checks[n.Hostname] = d
 		}
 	}
@@ -273,4 +278,40 @@ func (s *state) serviceFiles(n *plan.Node, hosts []sshd.Host) ([]swarm.File, err
 		files = append(files, swarm.File{Path: slurm.MungeKeyPath, Content: key, Mode: 0o400, Owner: slurm.MungeUser + ":" + slurm.MungeUser})
 	}
 	return files, nil
+}
+
+// slurmAddrs lists the addresses of the nodes that run Slurm daemons.
+func (s *state) slurmAddrs() []string {
+	var out []string
+	for _, n := range s.plan.Nodes {
+		if n.SlurmRole != plan.SlurmNone {
+			out = append(out, n.Hostname+"="+s.containers[n.Hostname].IP)
+		}
+	}
+	return out
+}
+
+// ldmsdPeers identifies the addresses of the cluster's nodes that the
+// daemon's config names (host=NAME, as in prdcr_add), "" when it names
+// none: ldmsd resolves a producer's host once, at prdcr_add, so an
+// aggregator whose producer is re-created with another address (moved to
+// another swarm node, say) must be restarted to reach it again.
+func (s *state) ldmsdPeers(d plan.Daemon) string {
+	seen := map[string]bool{}
+	var addrs []string
+	for _, w := range strings.Fields(d.Config) {
+		host, ok := strings.CutPrefix(w, "host=")
+		if !ok || seen[host] {
+			continue
+		}
+		seen[host] = true
+		if n := s.plan.Node(host); n != nil {
+			addrs = append(addrs, host+"="+s.containers[n.Hostname].IP)
+		}
+	}
+	if len(addrs) == 0 {
+		return ""
+	}
+	slices.Sort(addrs)
+	return hashStrings(addrs...)
 }

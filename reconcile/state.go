@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -32,7 +33,8 @@ type state struct {
 	boots      map[string]string          // by hostname: container ID @ init PID
 	created    map[string]bool            // hostnames created in this call
 	daemons    map[string][]v1.DaemonStatus
-	stopped    map[string]bool // "node/daemon" stopped on purpose
+	stopped    map[string]bool   // "node/daemon" stopped on purpose
+	peers      map[string]string // "node/daemon" → peers it runs with (annotationPeers)
 	secret     []byte
 	requeue    time.Duration
 }
@@ -48,9 +50,13 @@ func newState(r *Reconciler, c *v1.LDMSDCluster, p *plan.Plan, prev *v1.LDMSDClu
 	c.Status.Conditions = slices.DeleteFunc(c.Status.Conditions, func(cd v1.Condition) bool {
 		return !slices.Contains(wantedConditions(p), cd.Type) && cd.Type != v1.ConditionReady && cd.Type != ConditionUniqueName
 	})
+	peers := map[string]string{}
+	if prev != nil {
+		_ = json.Unmarshal([]byte(prev.Metadata.Annotations[annotationPeers]), &peers)
+	}
 	return &state{r: r, plan: p, obj: c, prev: prev, entry: entry,
 		containers: map[string]swarm.Container{}, procs: map[string][]swarm.Process{}, boots: map[string]string{},
-		created: map[string]bool{}, daemons: map[string][]v1.DaemonStatus{}}
+		created: map[string]bool{}, daemons: map[string][]v1.DaemonStatus{}, peers: peers}
 }
 
 func (s *state) name() string { return s.plan.Cluster }
@@ -87,6 +93,20 @@ func (s *state) requeueAfter(d time.Duration) {
 func (s *state) finish(runErr error) Result {
 	st := s.obj.Status
 	s.fillNodeStatus()
+	// Peers of daemons no longer in the plan are forgotten.
+	for key := range s.peers {
+		node, _, _ := strings.Cut(key, "/")
+		if s.plan.Node(node) == nil {
+			delete(s.peers, key)
+		}
+	}
+	if len(s.peers) > 0 {
+		data, _ := json.Marshal(s.peers)
+		if s.obj.Metadata.Annotations == nil {
+			s.obj.Metadata.Annotations = map[string]string{}
+		}
+		s.obj.Metadata.Annotations[annotationPeers] = string(data)
+	}
 	notReady := []string{}
 	for _, typ := range wantedConditions(s.plan) {
 		c := findCondition(st.Conditions, typ)
