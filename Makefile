@@ -1,5 +1,5 @@
 # Each target is one line calling a hack/ script; see README.md.
-.PHONY: build test image engine lint demo bench chaos soak fuzz swarm-up swarm-down
+.PHONY: build test image engine lint demo bench chaos soak fuzz swarm-up swarm-down swarm-e2e
 build: ; hack/build.sh
 engine: ; hack/ensure-docker.sh
 image: ; hack/ensure-docker.sh && hack/build-image.sh
@@ -12,3 +12,4 @@ soak: ; hack/soak.sh
 fuzz: ; hack/fuzz.sh
 swarm-up: ; hack/swarm-up.sh $(N)
 swarm-down: ; hack/swarm-down.sh
+swarm-e2e: ; hack/swarm-e2e.sh
