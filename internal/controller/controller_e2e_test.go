@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
 	"github.com/go-logr/logr/testr"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
@@ -72,11 +74,26 @@ func (h *harness) stop() {
 	}
 }
 
+// testenvLogger logs the controller to the test: always with -v, and
+// otherwise kept and printed only when the test fails.
 func testenvLogger(t *testing.T, ctx context.Context) context.Context {
 	if testing.Verbose() {
 		return logrContext(ctx, testr.NewWithOptions(t, testr.Options{Verbosity: 1}))
 	}
-	return ctx
+	var mu sync.Mutex
+	var lines []string
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if t.Failed() {
+			t.Logf("controller log:\n%s", strings.Join(lines, "\n"))
+		}
+	})
+	return logrContext(ctx, funcr.New(func(prefix, args string) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, time.Now().Format("15:04:05.000 ")+prefix+" "+args)
+	}, funcr.Options{Verbosity: 1}))
 }
 
 func write(t *testing.T, path, content string) {
