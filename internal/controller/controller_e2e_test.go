@@ -42,6 +42,18 @@ type harness struct {
 	done      chan error
 }
 
+// setup gives a test the engine, a unique cluster name and a controller
+// over fresh manifests and status directories.
+func setup(t *testing.T) (*swarm.Engine, string, *harness) {
+	t.Helper()
+	rt := testenv.Engine(t)
+	name := testenv.ClusterName(t, rt)
+	dir := t.TempDir()
+	manifests := filepath.Join(dir, "clusters")
+	os.MkdirAll(manifests, 0o755)
+	return rt, name, startController(t, rt, manifests, filepath.Join(dir, "status"))
+}
+
 func startController(t *testing.T, rt *swarm.Engine, manifests, status string) *harness {
 	t.Helper()
 	return startControllerResync(t, rt, manifests, status, 2*time.Second)
@@ -184,12 +196,8 @@ func countObjects(t *testing.T, rt swarm.Runtime, cluster string) (containers, n
 }
 
 func TestE2EApplyEditRemove(t *testing.T) {
-	rt := testenv.Engine(t)
-	name := testenv.ClusterName(t, rt)
-	dir := t.TempDir()
-	manifests := filepath.Join(dir, "clusters")
-	os.MkdirAll(manifests, 0o755)
-	h := startController(t, rt, manifests, filepath.Join(dir, "status"))
+	rt, name, h := setup(t)
+	manifests := h.manifests
 	file := filepath.Join(manifests, name+".yaml")
 
 	write(t, file, manifest(name, "sampler-1", "sampler-2", "agg-1"))
@@ -245,12 +253,8 @@ func TestE2EApplyEditRemove(t *testing.T) {
 }
 
 func TestE2EBrokenEditLeavesClusterAlone(t *testing.T) {
-	rt := testenv.Engine(t)
-	name := testenv.ClusterName(t, rt)
-	dir := t.TempDir()
-	manifests := filepath.Join(dir, "clusters")
-	os.MkdirAll(manifests, 0o755)
-	h := startController(t, rt, manifests, filepath.Join(dir, "status"))
+	rt, name, h := setup(t)
+	manifests := h.manifests
 	file := filepath.Join(manifests, name+".yaml")
 	good := manifest(name, "sampler-1", "sampler-2")
 	write(t, file, good)

@@ -14,12 +14,8 @@ import (
 )
 
 func TestE2EDuplicateNameFirstOwnerKeeps(t *testing.T) {
-	rt := testenv.Engine(t)
-	name := testenv.ClusterName(t, rt)
-	dir := t.TempDir()
-	manifests := filepath.Join(dir, "clusters")
-	os.MkdirAll(manifests, 0o755)
-	h := startController(t, rt, manifests, filepath.Join(dir, "status"))
+	rt, name, h := setup(t)
+	manifests := h.manifests
 	// "z" sorts after "a": ownership must not depend on file names.
 	write(t, filepath.Join(manifests, "z.yaml"), manifest(name, "one-1"))
 	h.waitStatus(name, 90*time.Second, "Ready", ready(1))
@@ -135,12 +131,8 @@ func TestE2EStoppedDaemonStaysDown(t *testing.T) {
 }
 
 func TestE2EOvisNotFound(t *testing.T) {
-	rt := testenv.Engine(t)
-	name := testenv.ClusterName(t, rt)
-	dir := t.TempDir()
-	manifests := filepath.Join(dir, "clusters")
-	os.MkdirAll(manifests, 0o755)
-	h := startController(t, rt, manifests, filepath.Join(dir, "status"))
+	_, name, h := setup(t)
+	manifests := h.manifests
 	m := strings.Replace(manifest(name, "s-1"), "  services: []\n", "  services: [sshd, ldmsd]\n  ovis_prefix: /nonexistent/ovis\n", 1)
 	m = strings.Replace(m, "  - host: s-1\n", "  - host: s-1\n    listen_port: 10000\n    config: [\"load name=meminfo\"]\n", 1)
 	write(t, filepath.Join(manifests, name+".yaml"), m)

@@ -222,12 +222,8 @@ func TestE2EClustersCannotReachEachOther(t *testing.T) {
 // still read as a valid manifest of a smaller cluster: it is reported as
 // InvalidManifest and never applied.
 func TestE2ETruncatedManifestIsNotApplied(t *testing.T) {
-	rt := testenv.Engine(t)
-	name := testenv.ClusterName(t, rt)
-	dir := t.TempDir()
-	manifests := filepath.Join(dir, "clusters")
-	os.MkdirAll(manifests, 0o755)
-	h := startController(t, rt, manifests, filepath.Join(dir, "status"))
+	rt, name, h := setup(t)
+	manifests := h.manifests
 	file := filepath.Join(manifests, name+".yaml")
 	good := manifest(name, "s-1", "s-2", "s-3")
 	write(t, file, good)
