@@ -95,22 +95,15 @@ func loadValid(errOut io.Writer, stdin io.Reader, paths []string) ([]*v1.LDMSDCl
 
 func runApply(cmd *cobra.Command, g *globalOptions, objs []*v1.LDMSDCluster, wait bool, timeout time.Duration) error {
 	ctx := cmd.Context()
-	var progress *progressPrinter
-	c, err := newClient(ctx, g, func(st *v1.LDMSDCluster) {
-		if progress != nil {
-			progress.print(st)
-		}
-	})
+	c, progress, err := newProgressClient(ctx, g)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	for _, obj := range objs {
-		res, err := c.Apply(obj)
-		if err != nil {
-			return fmt.Errorf("apply %s: %w", obj.Metadata.Name, err)
+		if err := applyOne(cmd, c, obj); err != nil {
+			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "ldmsdcluster/%s %s\n", obj.Metadata.Name, res)
 	}
 	if !c.ControllerRunning() {
 		if wait {
@@ -123,11 +116,11 @@ func runApply(cmd *cobra.Command, g *globalOptions, objs []*v1.LDMSDCluster, wai
 		return nil
 	}
 	for _, obj := range objs {
-		progress = newProgressPrinter(cmd, func(st *v1.LDMSDCluster) bool { return cluster.Applied(st, obj) })
+		progress.p = newProgressPrinter(cmd, func(st *v1.LDMSDCluster) bool { return cluster.Applied(st, obj) })
 		if err := waitApplied(ctx, c, obj, timeout); err != nil {
 			return err
 		}
-		progress.done(obj.Metadata.Name)
+		progress.p.done(obj.Metadata.Name)
 	}
 	return nil
 }

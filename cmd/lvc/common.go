@@ -128,6 +128,33 @@ func condition(obj *v1.LDMSDCluster, typ string) *v1.Condition {
 // given when its status or reason changes, as apply --wait and up show
 // progress. accept, when not nil, drops objects that do not yet reflect
 // what was applied.
+// progressSlot lets a client's waits print through the printer of the
+// cluster being waited for, which changes from one cluster to the next.
+type progressSlot struct{ p *progressPrinter }
+
+func (s *progressSlot) print(st *v1.LDMSDCluster) {
+	if s.p != nil {
+		s.p.print(st)
+	}
+}
+
+// newProgressClient is newClient whose waits print through the slot.
+func newProgressClient(ctx context.Context, g *globalOptions) (*cluster.Client, *progressSlot, error) {
+	slot := &progressSlot{}
+	c, err := newClient(ctx, g, slot.print)
+	return c, slot, err
+}
+
+// applyOne applies obj and prints what happened as kubectl does.
+func applyOne(cmd *cobra.Command, c *cluster.Client, obj *v1.LDMSDCluster) error {
+	res, err := c.Apply(obj)
+	if err != nil {
+		return fmt.Errorf("apply %s: %w", obj.Metadata.Name, err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "ldmsdcluster/%s %s\n", obj.Metadata.Name, res)
+	return nil
+}
+
 type progressPrinter struct {
 	w      func(format string, args ...any)
 	accept func(*v1.LDMSDCluster) bool

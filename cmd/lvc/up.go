@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	v1 "github.com/ovis-hpc/lvc/apis/v1"
 )
 
 func newUpCommand(g *globalOptions) *cobra.Command {
@@ -31,12 +29,7 @@ a controller.`,
 				return err
 			}
 			ctx := cmd.Context()
-			var progress *progressPrinter
-			c, err := newClient(ctx, g, func(st *v1.LDMSDCluster) {
-				if progress != nil {
-					progress.print(st)
-				}
-			})
+			c, progress, err := newProgressClient(ctx, g)
 			if err != nil {
 				return err
 			}
@@ -45,19 +38,17 @@ a controller.`,
 				return fmt.Errorf("lvc-controller is running on %s: use lvc apply -f FILE --wait", g.StatusDir)
 			}
 			for _, obj := range objs {
-				res, err := c.Apply(obj)
-				if err != nil {
-					return fmt.Errorf("apply %s: %w", obj.Metadata.Name, err)
+				if err := applyOne(cmd, c, obj); err != nil {
+					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "ldmsdcluster/%s %s\n", obj.Metadata.Name, res)
-				progress = newProgressPrinter(cmd, nil)
+				progress.p = newProgressPrinter(cmd, nil)
 				if _, err := c.Up(ctx, obj, timeout); err != nil {
 					if isTimeout(err) {
 						return fmt.Errorf("ldmsdcluster/%s not Ready after %s: %w", obj.Metadata.Name, timeout, err)
 					}
 					return err
 				}
-				progress.done(obj.Metadata.Name)
+				progress.p.done(obj.Metadata.Name)
 			}
 			return nil
 		},
