@@ -139,22 +139,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// eventually retries f until it returns "" or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, f func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		msg := f()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", timeout, msg)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // execIn runs argv on a node directly, for checks.
 func execIn(t *testing.T, rt swarm.Runtime, cluster, node string, argv ...string) swarm.ExecResult {
 	t.Helper()
@@ -495,7 +479,7 @@ func TestE2ECommands(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatalf("exec -i -t sh did not end; output %q", out.String())
 		}
-		eventually(t, 5*time.Second, func() string {
+		testenv.Eventually(t, 5*time.Second, func() string {
 			s := out.String()
 			for _, want := range []string{"hi-2", "42 117", "/dev/pts/"} {
 				if !strings.Contains(s, want) {
@@ -590,7 +574,7 @@ func TestE2ECommands(t *testing.T) {
 			done <- runStdio(ctx, args, strings.NewReader(""), &fout, io.Discard)
 		}()
 		execIn(t, rt, name, "node-1", "sh", "-c", "echo lvc-follow-marker >> /var/log/lvc/sshd.log")
-		eventually(t, 10*time.Second, func() string {
+		testenv.Eventually(t, 10*time.Second, func() string {
 			if !strings.Contains(fout.String(), "lvc-follow-marker") {
 				return fmt.Sprintf("logs -f output = %q, want the marker", fout.String())
 			}
@@ -605,7 +589,7 @@ func TestE2ECommands(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("logs -f did not end after cancel")
 		}
-		eventually(t, 10*time.Second, func() string {
+		testenv.Eventually(t, 10*time.Second, func() string {
 			if r := execIn(t, rt, name, "node-1", "pgrep", "-x", "tail"); r.ExitCode == 0 {
 				return "tail still runs on node-1 after logs -f ended: " + string(r.Stdout)
 			}
@@ -632,7 +616,7 @@ func TestE2ECommands(t *testing.T) {
 			args := []string{"--manifests", e.manifests, "--status-dir", e.status, "events", name, "-f"}
 			done <- runStdio(ctx, args, strings.NewReader(""), &fout, io.Discard)
 		}()
-		eventually(t, 5*time.Second, func() string {
+		testenv.Eventually(t, 5*time.Second, func() string {
 			if !strings.Contains(fout.String(), "CreateNode") {
 				return "events -f printed nothing yet"
 			}
@@ -642,7 +626,7 @@ func TestE2ECommands(t *testing.T) {
 		if err := (store.Status{Dir: e.status}).AppendEvent(name, ev); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 5*time.Second, func() string {
+		testenv.Eventually(t, 5*time.Second, func() string {
 			if !regexp.MustCompile(`Warning\s+TestMarker\s+node-2/sshd\s+followed\n`).MatchString(fout.String()) {
 				return fmt.Sprintf("events -f = %q, want the appended event", fout.String())
 			}
@@ -691,7 +675,7 @@ func TestE2ECommands(t *testing.T) {
 			t.Errorf("squeue = %q, want a table with job %d", out, id)
 		}
 		e.ok("scancel", name, strconv.Itoa(id))
-		eventually(t, 20*time.Second, func() string {
+		testenv.Eventually(t, 20*time.Second, func() string {
 			var jobs []map[string]string
 			r := e.lvc("squeue", name, "-o", "json")
 			if err := json.Unmarshal([]byte(r.stdout), &jobs); err != nil {

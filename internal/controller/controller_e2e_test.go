@@ -285,13 +285,9 @@ func TestE2EBrokenEditLeavesClusterAlone(t *testing.T) {
 }
 
 func TestE2EGitCheckoutReplacesFiles(t *testing.T) {
-	rt := testenv.Engine(t)
-	a := testenv.ClusterName(t, rt)
+	rt, a, h := setup(t)
 	b := testenv.ClusterName(t, rt)
-	dir := t.TempDir()
-	manifests := filepath.Join(dir, "clusters")
-	os.MkdirAll(manifests, 0o755)
-	h := startController(t, rt, manifests, filepath.Join(dir, "status"))
+	manifests := h.manifests
 	write(t, filepath.Join(manifests, a+".yaml"), manifest(a, "x-1"))
 	write(t, filepath.Join(manifests, b+".yaml"), manifest(b, "y-1"))
 	h.waitStatus(a, 90*time.Second, "Ready", ready(1))

@@ -55,22 +55,6 @@ func run(t *testing.T, rt swarm.Runtime, id string, argv ...string) (int, string
 	return r.ExitCode, string(r.Stdout) + string(r.Stderr)
 }
 
-// eventually retries f until it returns "" or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, f func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		msg := f()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", timeout, msg)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 func TestE2ESeedExampleDaemons(t *testing.T) {
 	rt := testenv.Engine(t)
 	name := testenv.ClusterName(t, rt)
@@ -121,7 +105,7 @@ func TestE2ESeedExampleDaemons(t *testing.T) {
 		if rc != 0 || m == nil {
 			t.Fatalf("sbatch = %d %q", rc, out)
 		}
-		eventually(t, 60*time.Second, func() string {
+		testenv.Eventually(t, 60*time.Second, func() string {
 			_, out := run(t, rt, ids["node-1"], "cat", "/tmp/both-"+m[1]+".out")
 			if !strings.Contains(out, "node-1") || !strings.Contains(out, "node-2") {
 				return "job output " + out + " does not name node-1 and node-2"
@@ -138,7 +122,7 @@ func TestE2ESeedExampleDaemons(t *testing.T) {
 	t.Run("aggregation reaches agg-2", func(t *testing.T) {
 		want := []string{"sampler-1/meminfo", "sampler-1/vmstat", "sampler-1/procstat", "sampler-1/slurm_sampler",
 			"sampler-2/meminfo", "sampler-2/vmstat", "sampler-2/procstat", "sampler-2/slurm_sampler"}
-		eventually(t, 60*time.Second, func() string {
+		testenv.Eventually(t, 60*time.Second, func() string {
 			_, out := run(t, rt, ids["node-5"], "ldms_ls", "-x", "sock", "-p", "20001", "-h", "agg-2")
 			for _, w := range want {
 				if !strings.Contains(out, w+"\n") {

@@ -20,7 +20,7 @@ import (
 // waitGone polls until cluster has no container and no network left.
 func waitGone(t *testing.T, rt swarm.Runtime, cluster string, timeout time.Duration) {
 	t.Helper()
-	eventually(t, timeout, func() string {
+	testenv.Eventually(t, timeout, func() string {
 		if nc, nn := countObjects(t, rt, cluster); nc != 0 || nn != 0 {
 			return fmt.Sprintf("%s still has %d containers and %d networks", cluster, nc, nn)
 		}
@@ -172,13 +172,9 @@ func TestE2ENamesDoNotCollide(t *testing.T) {
 // resolve another cluster's nodes, so an ldmsd listening with auth none
 // is reachable from its own cluster only.
 func TestE2EClustersCannotReachEachOther(t *testing.T) {
-	rt := testenv.Engine(t)
-	a := testenv.ClusterName(t, rt)
+	rt, a, h := setup(t)
 	b := testenv.ClusterName(t, rt)
-	dir := t.TempDir()
-	manifests := filepath.Join(dir, "clusters")
-	os.MkdirAll(manifests, 0o755)
-	h := startController(t, rt, manifests, filepath.Join(dir, "status"))
+	manifests := h.manifests
 	sshd := func(m string) string { return strings.Replace(m, "  services: []\n", "  services: [sshd]\n", 1) }
 	write(t, filepath.Join(manifests, a+".yaml"), sshd(manifest(a, "a-host")))
 	write(t, filepath.Join(manifests, b+".yaml"), sshd(manifest(b, "b-host")))

@@ -126,3 +126,20 @@ func NeedOvis(t testing.TB) {
 		t.Skip(OvisMissing())
 	}
 }
+
+// Eventually retries f every 100 ms until it returns "" and fails the test
+// with f's last message when timeout passes first.
+func Eventually(t testing.TB, timeout time.Duration, f func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		msg := f()
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", timeout, msg)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
