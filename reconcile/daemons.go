@@ -161,6 +161,14 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 			}
 			st.Restarts++
 			s.r.event(ctx, s.name(), "Warning", "Restarting", d.key(), "%s (pid %d) died: starting it again (restart %d)", d.name, prev.PID, st.Restarts)
+		case s.early.failure(d.key()) != nil:
+			err := s.early.failure(d.key())
+			st.State, st.PID, st.LastError = StateFailed, 0, err.Error()
+			st.StartTime = s.r.clock().UTC().Truncate(time.Second)
+			s.requeueAfter(time.Second)
+			s.r.event(ctx, s.name(), "Warning", "StartFailed", d.key(), "%s", err.Error())
+			out = append(out, st)
+			continue
 		default:
 			s.r.event(ctx, s.name(), "Normal", "Starting", d.key(), "starting %s", d.name)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ovis-hpc/lvc/drivers/swarm"
 )
@@ -21,6 +22,14 @@ type fakeRuntime struct {
 	calls   map[string]int
 	nextID  int
 	nextPID int
+	// slow delays the creation of these hostnames' containers; noStart
+	// lists daemons ("host/name") whose start leaves no process.
+	slow    map[string]time.Duration
+	noStart map[string]bool
+	// log lists container and daemon starts in order: "gate node-1" (the
+	// container is about to start, ContainerSpec.BeforeStart is called),
+	// "container node-1" (started), "ldmsd node-1".
+	log []string
 }
 
 type fakeContainer struct {
@@ -106,9 +115,25 @@ func (f *fakeRuntime) Containers(_ context.Context, cluster string) ([]swarm.Con
 	return out, nil
 }
 
-func (f *fakeRuntime) EnsureContainer(_ context.Context, spec swarm.ContainerSpec) (swarm.Container, error) {
+func (f *fakeRuntime) EnsureContainer(ctx context.Context, spec swarm.ContainerSpec) (swarm.Container, error) {
+	f.mu.Lock()
+	_, exists := f.ctrs[spec.Name]
+	slow := f.slow[spec.Hostname]
+	f.mu.Unlock()
+	if !exists {
+		time.Sleep(slow)
+	}
+	if spec.BeforeStart != nil {
+		f.mu.Lock()
+		f.log = append(f.log, "gate "+spec.Hostname)
+		f.mu.Unlock()
+		if err := spec.BeforeStart(ctx); err != nil {
+			return swarm.Container{}, err
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.log = append(f.log, "container "+spec.Hostname)
 	if c, ok := f.ctrs[spec.Name]; ok {
 		c.c.Running, c.c.State = true, "running"
 		return c.c, nil
@@ -220,6 +245,10 @@ func (f *fakeRuntime) Start(_ context.Context, id string, argv, env []string, _ 
 	c := f.byID(id)
 	tag := argv[len(argv)-1]
 	name := strings.TrimPrefix(tag, swarm.DaemonTag)
+	f.log = append(f.log, name+" "+c.c.Node)
+	if f.noStart[c.c.Node+"/"+name] {
+		return nil
+	}
 	f.nextPID++
 	c.procs = append(c.procs, swarm.Process{PID: f.nextPID, PPID: 1, Command: "/usr/sbin/" + name + " " + strings.Join(env, " ")})
 	return nil

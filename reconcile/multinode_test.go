@@ -3,14 +3,11 @@ package reconcile
 import (
 	"context"
 	"errors"
-	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/swarm"
-	"github.com/ovis-hpc/lvc/internal/store"
 )
 
 // swarmFake is the fake engine seen as a multi-node swarm: containers
@@ -183,12 +180,7 @@ func TestReconcileImageMissingNamesNode(t *testing.T) {
 // re-created with another address, its aggregator is restarted, once.
 func TestReconcileRestartsAggregatorWhenProducerMoves(t *testing.T) {
 	f, sf := newSwarmFixture(t)
-	m := fmt.Sprintf(`apiVersion: lvc/v1
-kind: LDMSDCluster
-metadata: {name: c}
-spec:
-  ovis_prefix: %s
-  services: [sshd, ldmsd]
+	f.manifestYAML("c", `  services: [sshd, ldmsd]
   daemons:
   - {host: s-1, listen_port: 10000, config: ["load name=meminfo"]}
   - {host: s-2, listen_port: 10000, config: ["load name=meminfo"]}
@@ -197,13 +189,7 @@ spec:
     config:
     - prdcr_add name=s-1 host=s-1 port=10000 xprt=sock type=active interval=1000000
     - prdcr_start_regex regex=.*
-`, filepath.Join(f.dir, "ovis"))
-	file := filepath.Join(f.dir, "c.yaml")
-	docs := v1.Load(file, []byte(m))
-	if err := v1.Errors(docs).Err(); err != nil {
-		t.Fatal(err)
-	}
-	f.src["c"] = &store.Entry{Name: "c", File: file, Cluster: docs[0].Cluster}
+`)
 	st := f.reconcile("c")
 	if st.Status.Phase != v1.PhaseReady || st.Metadata.Annotations[annotationPeers] == "" {
 		t.Fatalf("first reconcile: phase %s, annotations %v; want Ready with %s", st.Status.Phase, st.Metadata.Annotations, annotationPeers)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/sshd"
@@ -165,13 +166,33 @@ func ensureContainers(ctx context.Context, s *state) error {
 		}
 		todo = append(todo, want[n.ContainerName])
 	}
+	// Producers first: Docker starts them about one at a time, and their
+	// ldmsd can start while the rest come up (early.go).
+	order := ldmsdRanks(s.plan)
+	slices.SortStableFunc(todo, func(a, b swarm.ContainerSpec) int { return order[a.Hostname] - order[b.Hostname] })
+	hosts, ranks := make([]string, len(todo)), make([]int, len(todo))
+	for i := range todo {
+		hosts[i], ranks[i] = todo[i].Hostname, order[todo[i].Hostname]
+	}
+	s.early = s.planEarly(hosts, order)
+	starts := newStartOrder(ranks)
+	outer := ctx
 	results := make([]swarm.Container, len(todo))
 	idx := make([]int, len(todo))
 	for i := range idx {
 		idx[i] = i
 	}
 	err = forEach(ctx, s.r.workers(), idx, func(ctx context.Context, i int) error {
-		c, err := s.r.Runtime.EnsureContainer(ctx, todo[i])
+		var once sync.Once
+		spec := todo[i]
+		spec.BeforeStart = func(ctx context.Context) error {
+			err := starts.wait(ctx, ranks[i])
+			once.Do(func() { starts.started(ranks[i]) })
+			return err
+		}
+		c, err := s.r.Runtime.EnsureContainer(ctx, spec)
+		once.Do(func() { starts.started(ranks[i]) })
+		s.early.nodeUp(outer, s, todo[i].Hostname, c)
 		if err != nil {
 			var missing *swarm.ImageMissingError
 			if errors.As(err, &missing) {
@@ -290,6 +311,9 @@ func initPID(ps []swarm.Process) int {
 	return 0
 }
 
+// ldsoConf points the dynamic linker at the OVIS libraries.
+const ldsoConf = "/etc/ld.so.conf.d/lvc-ovis.conf"
+
 // nodeFiles is everything written to a node: /etc/hosts, the OVIS
 // environment for ssh sessions, and the plan's files (ldmsd and slurm
 // configs).
@@ -297,7 +321,7 @@ func nodeFiles(p *plan.Plan, n *plan.Node, hosts string) []swarm.File {
 	files := []swarm.File{
 		{Path: "/etc/hosts", Content: []byte(hosts), Mode: 0o644},
 		{Path: "/etc/profile.d/lvc-ovis.sh", Content: []byte(profileScript(n.Env)), Mode: 0o644},
-		{Path: "/etc/ld.so.conf.d/lvc-ovis.conf", Content: []byte(plan.OvisMount + "/lib\n"), Mode: 0o644},
+		{Path: ldsoConf, Content: []byte(plan.OvisMount + "/lib\n"), Mode: 0o644},
 	}
 	for _, f := range n.Files {
 		files = append(files, swarm.File{Path: f.Path, Content: []byte(f.Content), Mode: f.Mode})
@@ -319,6 +343,8 @@ func profileScript(env v1.Env) string {
 // ensureFiles writes each node's files in one exec, only when they differ
 // from what was written to that container boot before.
 func ensureFiles(ctx context.Context, s *state) error {
+	// Early ldmsd starts write files too; they are over before these.
+	s.early.wait()
 	ips := map[string]string{}
 	for h, c := range s.containers {
 		ips[h] = c.IP
@@ -350,17 +376,7 @@ func ensureFiles(ctx context.Context, s *state) error {
 			return err
 		}
 		files = append(files, more...)
-		key, h := s.boots[n.Hostname], filesHash(files)
-		if s.r.files.get(key) == h {
-			return nil
-		}
-		c := s.containers[n.Hostname]
-		// One exec per node: the files, then ldconfig for the OVIS libraries.
-		if _, err := swarm.Run(ctx, s.r.Runtime, c.ID, swarm.WriteFilesExec(files, "ldconfig\n")); err != nil {
-			return fmt.Errorf("%s: %w", n.Hostname, err)
-		}
-		s.r.files.set(key, h)
-		return nil
+		return s.writeFiles(ctx, n.Hostname, s.containers[n.Hostname], s.boots[n.Hostname], files)
 	})
 	if err != nil {
 		return err
@@ -369,12 +385,23 @@ func ensureFiles(ctx context.Context, s *state) error {
 	return nil
 }
 
-func filesHash(files []swarm.File) string {
-	parts := make([]string, 0, 3*len(files))
-	for _, f := range files {
-		parts = append(parts, f.Path, string(f.Content), strconv.FormatUint(uint64(f.Mode), 8)+f.Owner)
+// writeFiles writes those of files that changed since the last write to
+// the container boot, in one exec, with ldconfig when the OVIS library
+// path is among them.
+func (s *state) writeFiles(ctx context.Context, host string, c swarm.Container, boot string, files []swarm.File) error {
+	files = s.r.files.changed(boot, files)
+	if len(files) == 0 {
+		return nil
 	}
-	return hashStrings(parts...)
+	then := ""
+	if slices.ContainsFunc(files, func(f swarm.File) bool { return f.Path == ldsoConf }) {
+		then = "ldconfig\n"
+	}
+	if _, err := swarm.Run(ctx, s.r.Runtime, c.ID, swarm.WriteFilesExec(files, then)); err != nil {
+		return fmt.Errorf("%s: %w", host, err)
+	}
+	s.r.files.written(boot, files)
+	return nil
 }
 
 // fillNodeStatus records what was observed per node.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/internal/store"
@@ -44,6 +45,19 @@ func (f *fixture) manifest(name string, hosts []string, env string) {
 	}
 	file := filepath.Join(f.dir, name+".yaml")
 	docs := v1.Load(file, []byte(b.String()))
+	if err := v1.Errors(docs).Err(); err != nil {
+		f.t.Fatal(err)
+	}
+	f.src[name] = &store.Entry{Name: name, File: file, Cluster: docs[0].Cluster}
+}
+
+// manifestYAML declares cluster name with spec, given as YAML lines
+// under spec: after its ovis_prefix.
+func (f *fixture) manifestYAML(name, spec string) {
+	f.t.Helper()
+	m := fmt.Sprintf("apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: %s}\nspec:\n  ovis_prefix: %s\n%s", name, filepath.Join(f.dir, "ovis"), spec)
+	file := filepath.Join(f.dir, name+".yaml")
+	docs := v1.Load(file, []byte(m))
 	if err := v1.Errors(docs).Err(); err != nil {
 		f.t.Fatal(err)
 	}
@@ -183,6 +197,30 @@ func TestReconcileAbsent(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// graceSource keeps every undeclared name within its grace.
+type graceSource struct{ mapSource }
+
+func (graceSource) PruneIn(string) time.Duration { return time.Minute }
+
+func TestReconcileAbsentWithinGraceLeavesCluster(t *testing.T) {
+	f := newFixture(t)
+	f.manifest("c", []string{"a-1"}, "X=1")
+	f.reconcile("c")
+	delete(f.src, "c")
+	f.r.Source = graceSource{f.src}
+	f.rt.resetCalls()
+	res, err := f.r.Reconcile(t.Context(), "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.rt.mutations(); len(got) != 0 {
+		t.Errorf("reconcile within the prune grace: mutations %v, want none", got)
+	}
+	if res.RequeueAfter != time.Minute {
+		t.Errorf("RequeueAfter = %v, want the grace left (1m)", res.RequeueAfter)
 	}
 }
 

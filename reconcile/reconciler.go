@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,14 @@ type Source interface {
 // alone: neither pruned nor reported Orphaned.
 type Authority interface {
 	Authoritative() bool
+}
+
+// Grace is implemented by a Source that keeps a cluster a while after
+// its manifest went (a `git checkout` removes files and writes them
+// again): PruneIn is how much longer the cluster is left alone, 0 when
+// it may be pruned now.
+type Grace interface {
+	PruneIn(name string) time.Duration
 }
 
 // Runtime is what the reconciler needs of a container engine.
@@ -167,6 +176,7 @@ func (r *Reconciler) apply(ctx context.Context, entry *store.Entry, prev *v1.LDM
 			break
 		}
 	}
+	st.early.wait()
 	if ctx.Err() != nil {
 		// Shutting down (or timed out): what failed says nothing about the
 		// cluster, so the last status stands.
@@ -206,6 +216,11 @@ func (r *Reconciler) absent(ctx context.Context, name string, prev *v1.LDMSDClus
 	if a, ok := r.Source.(Authority); ok && !a.Authoritative() {
 		logr.FromContextOrDiscard(ctx).V(1).Info("no manifest declares the cluster, but the manifests are unavailable: leaving it alone")
 		return Result{}, nil
+	}
+	if g, ok := r.Source.(Grace); ok {
+		if left := g.PruneIn(name); left > 0 {
+			return Result{RequeueAfter: left}, nil
+		}
 	}
 	cs, err := r.Runtime.Containers(ctx, name)
 	if err != nil {
@@ -271,26 +286,44 @@ func Delete(ctx context.Context, rt Runtime, cluster string, workers int) error 
 	return nil
 }
 
-// fileCache remembers what was written to each container, per container
-// boot, so an idle resync writes nothing.
+// fileCache remembers what was written to each container, file by file
+// and per container boot, so an idle resync writes nothing and a change
+// rewrites only the files it touches (a daemon reading an unchanged file
+// never sees it being rewritten).
 type fileCache struct {
 	mu sync.Mutex
-	m  map[string]string // container ID + "@" + boot → hash
+	m  map[string]string // container ID + "@" + boot + "\x00" + path → hash
 }
 
-func (f *fileCache) get(key string) string {
+func fileKey(boot, path string) string { return boot + "\x00" + path }
+
+func fileHash(f swarm.File) string {
+	return hashStrings(f.Path, string(f.Content), strconv.FormatUint(uint64(f.Mode), 8)+f.Owner)
+}
+
+// changed returns the files that differ from what was written to boot.
+func (f *fileCache) changed(boot string, files []swarm.File) []swarm.File {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.m[key]
+	var out []swarm.File
+	for _, file := range files {
+		if f.m[fileKey(boot, file.Path)] != fileHash(file) {
+			out = append(out, file)
+		}
+	}
+	return out
 }
 
-func (f *fileCache) set(key, hash string) {
+// written records files as written to boot.
+func (f *fileCache) written(boot string, files []swarm.File) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.m == nil {
 		f.m = map[string]string{}
 	}
-	f.m[key] = hash
+	for _, file := range files {
+		f.m[fileKey(boot, file.Path)] = fileHash(file)
+	}
 }
 
 func (f *fileCache) forgetCluster(cs []swarm.Container) {

@@ -163,10 +163,10 @@ func ensureLdmsd(ctx context.Context, s *state) error {
 	}
 	var specs []daemonSpec
 	checks := map[string]plan.Daemon{}
-	for _, n := range s.plan.Nodes {
+	for i := range s.plan.Nodes {
+		n := &s.plan.Nodes[i]
 		for _, d := range n.Daemons {
-			specs = append(specs, daemonSpec{node: n.Hostname, name: d.Name, exe: "ldmsd", argv: d.Argv, env: d.Env.Strings(),
-				logFile: logDir + "/" + d.Name + ".out", hash: d.Hash, peers: s.ldmsdPeers(d), restart: d.Restart})
+			specs = append(specs, ldmsdSpec(n, d, s.ldmsdPeers(d)))
 			checks[n.Hostname] = d
 		}
 	}
@@ -291,20 +291,20 @@ func (s *state) slurmAddrs() []string {
 	return out
 }
 
+// ldmsdSpec is the daemon lvc keeps running for d on n.
+func ldmsdSpec(n *plan.Node, d plan.Daemon, peers string) daemonSpec {
+	return daemonSpec{node: n.Hostname, name: d.Name, exe: "ldmsd", argv: d.Argv, env: d.Env.Strings(),
+		logFile: logDir + "/" + d.Name + ".out", hash: d.Hash, peers: peers, restart: d.Restart}
+}
+
 // ldmsdPeers identifies the addresses of the cluster's nodes that the
 // daemon's config names (host=NAME, as in prdcr_add), "" when it names
 // none: ldmsd resolves a producer's host once, at prdcr_add, so an
 // aggregator whose producer is re-created with another address (moved to
 // another swarm node, say) must be restarted to reach it again.
 func (s *state) ldmsdPeers(d plan.Daemon) string {
-	seen := map[string]bool{}
 	var addrs []string
-	for _, w := range strings.Fields(d.Config) {
-		host, ok := strings.CutPrefix(w, "host=")
-		if !ok || seen[host] {
-			continue
-		}
-		seen[host] = true
+	for _, host := range configHosts(d) {
 		if n := s.plan.Node(host); n != nil {
 			addrs = append(addrs, host+"="+s.containers[n.Hostname].IP)
 		}

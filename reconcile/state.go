@@ -37,6 +37,7 @@ type state struct {
 	peers      map[string]string // "node/daemon" → peers it runs with (annotationPeers)
 	secret     []byte
 	requeue    time.Duration
+	early      *earlyStarts // ldmsd started as their containers came up
 }
 
 func newState(r *Reconciler, c *v1.LDMSDCluster, p *plan.Plan, prev *v1.LDMSDCluster, entry *store.Entry) *state {

@@ -94,6 +94,11 @@ func (e *Engine) EnsureContainer(ctx context.Context, spec ContainerSpec) (Conta
 	default:
 		return Container{}, fmt.Errorf("create container %q: %w", spec.Name, err)
 	}
+	if spec.BeforeStart != nil {
+		if err := spec.BeforeStart(ctx); err != nil {
+			return Container{}, err
+		}
+	}
 	if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		return Container{}, fmt.Errorf("start container %q: %w", spec.Name, err)
 	}

@@ -82,6 +82,11 @@ type ContainerSpec struct {
 	Labels   map[string]string // must include LabelCluster
 	// Placement restricts the swarm nodes a new container may go to.
 	Placement Placement
+	// BeforeStart, when set, is called once the container exists and
+	// before it is started; an error stops EnsureContainer. The engine
+	// attaches starting containers to an overlay network about one at a
+	// time, so callers use it to order starts.
+	BeforeStart func(context.Context) error
 }
 
 // Placement restricts where a container may run on a multi-node swarm:
