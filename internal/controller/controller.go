@@ -42,9 +42,30 @@ type Controller struct {
 	// missing is true while the manifests directory does not exist: the
 	// last index is kept and nothing is pruned (see Authoritative).
 	missing bool
+	gone    map[string]time.Time // cluster name → when its manifest went
 }
 
-var _ reconcile.Authority = (*Controller)(nil)
+var (
+	_ reconcile.Authority = (*Controller)(nil)
+	_ reconcile.Grace     = (*Controller)(nil)
+)
+
+// PruneIn implements reconcile.Grace: a cluster whose manifest went less
+// than PruneGrace ago is left alone, whatever (a resync, a Docker event)
+// brings it to a reconcile meanwhile.
+func (c *Controller) PruneIn(name string) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	since, ok := c.gone[name]
+	if !ok {
+		return 0
+	}
+	if left := c.opts.PruneGrace - time.Since(since); left > 0 {
+		return left
+	}
+	delete(c.gone, name)
+	return 0
+}
 
 // Authoritative implements reconcile.Authority: a missing manifests
 // directory is no information, not an empty one. A directory removed and
@@ -68,7 +89,7 @@ func New(rt swarm.Runtime, opts Options) *Controller {
 		opts.PruneGrace = 2 * time.Second
 	}
 	rt = reconcile.OwnedBy(rt, opts.StatusDir)
-	c := &Controller{opts: opts, rt: rt, q: newQueue(), index: &store.Index{Entries: map[string]*store.Entry{}}, owners: map[string]string{}}
+	c := &Controller{opts: opts, rt: rt, q: newQueue(), index: &store.Index{Entries: map[string]*store.Entry{}}, owners: map[string]string{}, gone: map[string]time.Time{}}
 	c.rec = &reconcile.Reconciler{Runtime: rt, Source: c, Status: store.Status{Dir: opts.StatusDir}, Prune: opts.Prune}
 	return c
 }
@@ -262,6 +283,12 @@ func (c *Controller) rescan(ctx context.Context) error {
 	c.owners = map[string]string{}
 	for name, e := range idx.Entries {
 		c.owners[name] = e.File
+		delete(c.gone, name)
+	}
+	for name := range old.Entries {
+		if _, ok := idx.Entries[name]; !ok {
+			c.gone[name] = time.Now()
+		}
 	}
 	c.mu.Unlock()
 	for name, e := range idx.Entries {
