@@ -40,8 +40,10 @@ var (
 	image    = flag.String("image", "lvc-node:latest", "node image")
 	ovis     = flag.String("ovis", envOr("LVC_OVIS_PREFIX", "/opt/ovis"), "OVIS prefix on the host")
 	kills    = flag.Int("kills", 20, "daemon kills for the repair latency")
+	aggRuns  = flag.Int("agg-runs", 10, "repetitions of the agg_test measurement, started at evenly spread fractions of a second")
 	idleFor  = flag.Duration("idle", 30*time.Second, "idle period measured at the largest size")
 	ctlBin   = flag.String("controller", "bin/lvc-controller", "lvc-controller binary, for RSS")
+	partsArg = flag.String("parts", "bringup,agg,idle,repair,rss", "sections to measure, comma-separated (a subset is for iterating: write it elsewhere with -o)")
 )
 
 func envOr(k, d string) string {
@@ -91,9 +93,22 @@ func run(ctx context.Context) error {
 		sizes = append(sizes, n)
 	}
 
+	parts := map[string]bool{}
+	for _, p := range strings.Split(*partsArg, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case "bringup", "agg", "idle", "repair", "rss":
+			parts[p] = true
+		default:
+			return fmt.Errorf("-parts: %q is not one of bringup, agg, idle, repair, rss", p)
+		}
+	}
+
 	b.row("| measurement | N | runs | min | median | max | ratio to floor (median) |")
 	b.row("|---|---|---|---|---|---|---|")
 	for _, n := range sizes {
+		if !parts["bringup"] {
+			break
+		}
 		floor, err := b.repeat(func() (time.Duration, error) { return b.floor(ctx, n) })
 		if err != nil {
 			return err
@@ -116,23 +131,34 @@ func run(ctx context.Context) error {
 		}
 		b.stats("manifest dropped in a watched directory to Ready: "+strings.Join(full, "+"), n, watched, median(floor))
 	}
-	if b.haveLdm {
-		agg, err := b.repeat(func() (time.Duration, error) { return b.aggTest(ctx) })
-		if err != nil {
-			return err
+	if parts["agg"] && b.haveLdm {
+		var agg []time.Duration
+		for i := range *aggRuns {
+			d, err := b.aggTest(ctx, time.Duration(i)*time.Second/time.Duration(*aggRuns))
+			if err != nil {
+				return err
+			}
+			agg = append(agg, d)
 		}
 		b.stats("agg_test topology (8 nodes, sshd+munged+ldmsd): nothing to all 4 sampler sets listed at agg-2 (Python LDMS_Test here: 76 s)", 8, agg, 0)
-	} else {
+		b.notes = append(b.notes, "agg_test: ldmsd's updaters (offset=0) run on whole seconds of the clock, so the time to sets at agg-2 depends on when in a second the bring-up starts; its runs start at evenly spread fractions of a second.")
+	} else if parts["agg"] {
 		b.notes = append(b.notes, "No OVIS build at "+*ovis+": the agg_test and ldmsd measurements were skipped, and repair latency uses sshd.")
 	}
-	if err := b.idle(ctx, slices.Max(sizes)); err != nil {
-		return err
+	if parts["idle"] {
+		if err := b.idle(ctx, slices.Max(sizes)); err != nil {
+			return err
+		}
 	}
-	if err := b.repair(ctx); err != nil {
-		return err
+	if parts["repair"] {
+		if err := b.repair(ctx); err != nil {
+			return err
+		}
 	}
-	if err := b.rss(ctx); err != nil {
-		return err
+	if parts["rss"] {
+		if err := b.rss(ctx); err != nil {
+			return err
+		}
 	}
 	return b.write(ctx)
 }
@@ -298,8 +324,8 @@ func (b *bench) watched(ctx context.Context, n int, services []string) (time.Dur
 }
 
 // aggTest times manifests/agg-test.yaml from nothing to agg-2 listing
-// every sampler's set.
-func (b *bench) aggTest(ctx context.Context) (time.Duration, error) {
+// every sampler's set, starting at phase past a whole second.
+func (b *bench) aggTest(ctx context.Context, phase time.Duration) (time.Duration, error) {
 	docs, err := v1.LoadFile("manifests/agg-test.yaml")
 	if err != nil {
 		return 0, err
@@ -316,6 +342,8 @@ func (b *bench) aggTest(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	defer b.clean(ctx, name)
+	now := time.Now()
+	time.Sleep(now.Truncate(time.Second).Add(time.Second + phase).Sub(now)) // not timed
 	start := time.Now()
 	h, err := cl.Up(ctx, c, 5*time.Minute)
 	if err != nil {
