@@ -194,8 +194,9 @@ func (s *state) start(ctx context.Context, c swarm.Container, d *daemonSpec) (in
 	if err := s.r.Runtime.Start(ctx, c.ID, d.script(), d.env, ""); err != nil {
 		return 0, err
 	}
+	// Daemons show up within about 0.1 s: short pauses find them soon.
 	pause := 10 * time.Millisecond
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); pause = min(2*pause, 200*time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); pause = min(2*pause, 50*time.Millisecond) {
 		select {
 		case <-ctx.Done():
 			return 0, ctx.Err()

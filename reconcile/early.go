@@ -156,16 +156,25 @@ func (e *earlyStarts) nodeUp(ctx context.Context, s *state, host string, c swarm
 }
 
 // start writes the node's own files (its /etc/hosts waits for every
-// node's address) and starts its ldmsd.
+// node's address) and starts its ldmsd, in one exec when it can.
 func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c swarm.Container) error {
-	procs, err := s.r.Runtime.Top(ctx, c.ID)
-	if err != nil {
-		return err
+	pid1 := c.InitPID
+	if pid1 == 0 {
+		procs, err := s.r.Runtime.Top(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		s.setProcs(n.Hostname, procs)
+		pid1 = initPID(procs)
 	}
-	s.setProcs(n.Hostname, procs)
-	files := slices.DeleteFunc(nodeFiles(s.plan, n, ""), func(f swarm.File) bool { return f.Path == "/etc/hosts" })
-	if err := s.writeFiles(ctx, n.Hostname, c, c.ID+"@"+strconv.Itoa(initPID(procs)), files); err != nil {
-		return err
+	boot := c.ID + "@" + strconv.Itoa(pid1)
+	files := s.r.files.changed(boot, slices.DeleteFunc(nodeFiles(s.plan, n, ""), func(f swarm.File) bool { return f.Path == "/etc/hosts" }))
+	script := "( " + swarm.WriteFilesScript(files) + "ldconfig\n)"
+	if len(script) > maxInlineFiles {
+		if err := s.writeFiles(ctx, n.Hostname, c, boot, files); err != nil {
+			return err
+		}
+		files, script = nil, ""
 	}
 	// An aggregator resolves its producers' names when it reads its
 	// config (and exits if one does not resolve), then connects.
@@ -185,6 +194,7 @@ func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c swarm
 		if s.stopped[spec.key()] || findDaemon(s.procsOf(n.Hostname), spec.exe) != nil {
 			continue
 		}
+		spec.pre, script = script, ""
 		s.r.event(ctx, s.name(), "Normal", "Starting", spec.key(), "starting %s", spec.name)
 		if _, err := s.start(ctx, c, &spec); err != nil {
 			e.mu.Lock()
@@ -192,9 +202,16 @@ func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c swarm
 			e.mu.Unlock()
 			return err
 		}
+		if spec.pre != "" { // it ran: the daemon runs
+			s.r.files.written(boot, files)
+		}
 	}
 	return nil
 }
+
+// maxInlineFiles bounds the files written by the daemon's own exec: the
+// script is one argument, and Linux takes at most 128 KiB per argument.
+const maxInlineFiles = 96 << 10
 
 // release lets go the nodes that waited for producers whose container
 // was never made to run (the containers phase stopped at an error).
@@ -231,49 +248,55 @@ func (e *earlyStarts) failure(key string) error {
 	return e.failed[key]
 }
 
-// startOrder lets a container start only once every container of a lower
-// rank has been sent its start: the engine then attaches them in about
-// that order, so producers run first and the others (the service node,
-// say) do not delay them.
-type startOrder struct {
-	mu      sync.Mutex
-	pending map[int]int           // rank → containers not yet started
-	clear   map[int]chan struct{} // rank → closed when its pending is 0
-}
-
-func newStartOrder(ranks []int) *startOrder {
-	o := &startOrder{pending: map[int]int{}, clear: map[int]chan struct{}{}}
-	for _, r := range ranks {
-		o.pending[r]++
-		if o.clear[r] == nil {
-			o.clear[r] = make(chan struct{})
+// feeders lists the nodes whose ldmsd is a producer of another node's
+// (samplers under an aggregator, middle aggregators): their containers
+// start first, and the others (top aggregators, the service node) once
+// they all run. The engine attaches containers to the network about one
+// at a time and in no particular order, so without this the first
+// aggregation level would often wait for containers it does not need.
+func feeders(p *plan.Plan, rank map[string]int) map[string]bool {
+	out := map[string]bool{}
+	for _, n := range p.Nodes {
+		for _, d := range n.Daemons {
+			for _, q := range producers(p, n.Hostname, d) {
+				if rank[q] < rank[n.Hostname] {
+					out[q] = true
+				}
+			}
 		}
 	}
-	return o
+	return out
 }
 
-// wait returns when no container of a rank below r is still to start.
-func (o *startOrder) wait(ctx context.Context, r int) error {
-	for lower, ch := range o.clear {
-		if lower >= r {
-			continue
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+// wave is a count of container starts that others wait for.
+type wave struct {
+	mu   sync.Mutex
+	left int
+	done chan struct{} // closed when left is 0
+}
+
+func newWave(n int) *wave {
+	w := &wave{left: n, done: make(chan struct{})}
+	if n == 0 {
+		close(w.done)
 	}
-	return nil
+	return w
 }
 
-// started counts one container of rank r as started (or failed); calling
-// it more than once per container is a bug the counts would hide, so the
-// caller uses a sync.Once.
-func (o *startOrder) started(r int) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.pending[r]--; o.pending[r] == 0 {
-		close(o.clear[r])
+// started counts one start of the wave as over (run or failed).
+func (w *wave) started() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.left--; w.left == 0 {
+		close(w.done)
+	}
+}
+
+func (w *wave) wait(ctx context.Context) error {
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

@@ -29,7 +29,7 @@ const twoLevels = `  daemons:
     - prdcr_start_regex regex=.*
 `
 
-func TestLdmsdRanks(t *testing.T) {
+func TestLdmsdRanksAndFeeders(t *testing.T) {
 	f := newFixture(t)
 	f.manifestYAML("c", "  services: [sshd, ldmsd]\n"+twoLevels)
 	p, err := plan.Build(f.src["c"].Cluster)
@@ -40,6 +40,9 @@ func TestLdmsdRanks(t *testing.T) {
 	want := map[string]int{"node-1": 0, "node-2": 0, "node-3": 1, "node-4": 2, "node-5": 5}
 	if !maps.Equal(got, want) {
 		t.Errorf("ldmsdRanks = %v, want %v", got, want)
+	}
+	if got, want := feeders(p, got), map[string]bool{"node-1": true, "node-2": true, "node-3": true}; !maps.Equal(got, want) {
+		t.Errorf("feeders = %v, want %v", got, want)
 	}
 
 	// Two aggregators of each other: neither waits for the other.
@@ -58,6 +61,9 @@ func TestLdmsdRanks(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("ldmsdRanks with a cycle = %v, want %v", got, want)
 	}
+	if got, want := feeders(p, got), map[string]bool{"node-1": true}; !maps.Equal(got, want) {
+		t.Errorf("feeders with a cycle = %v, want %v", got, want)
+	}
 }
 
 // indexOf is the position of entry in the fake's start log, -1 if absent.
@@ -66,9 +72,9 @@ func indexOf(log []string, entry string) int { return slices.Index(log, entry) }
 func TestReconcileStartsLdmsdEarlyProducersFirst(t *testing.T) {
 	f := newFixture(t)
 	f.manifestYAML("c", "  services: [sshd, ldmsd]\n"+twoLevels)
-	// The samplers' containers are slow to create: without ordering, the
-	// aggregators and the service node would start first.
-	f.rt.slow = map[string]time.Duration{"node-1": 30 * time.Millisecond, "node-2": 60 * time.Millisecond}
+	// The producers' containers are slow to create: without ordering, the
+	// top aggregator and the service node would start first.
+	f.rt.slow = map[string]time.Duration{"node-1": 30 * time.Millisecond, "node-2": 60 * time.Millisecond, "node-3": 20 * time.Millisecond}
 	st := f.reconcile("c")
 	if st.Status.Phase != v1.PhaseReady {
 		t.Fatalf("phase = %s, want Ready; %+v", st.Status.Phase, st.Status.Conditions)
@@ -80,12 +86,13 @@ func TestReconcileStartsLdmsdEarlyProducersFirst(t *testing.T) {
 			t.Errorf("%q (at %d) does not come before %q (at %d) in %q", a, i, b, j, log)
 		}
 	}
-	// Containers start by rank (each is started only once every container
-	// of a lower rank is about to); the service node, without ldmsd, last.
-	before("gate node-1", "container node-3")
-	before("gate node-2", "container node-3")
-	before("gate node-3", "container node-4")
-	before("gate node-4", "container node-5")
+	// The containers of producers run before the others start: the top
+	// aggregator and the service node, without ldmsd.
+	for _, a := range []string{"node-1", "node-2", "node-3"} {
+		for _, b := range []string{"node-4", "node-5"} {
+			before("container "+a, "container "+b)
+		}
+	}
 	// Each aggregator starts after its producers, and every ldmsd before
 	// the sshd phase: they did not wait for the other services.
 	before("ldmsd node-1", "ldmsd node-3")
@@ -107,8 +114,8 @@ func TestReconcileStartsLdmsdEarlyProducersFirst(t *testing.T) {
 			t.Errorf("%s: files %v, want /etc/hosts and, with ldmsd, /etc/ldmsd.conf", fc.c.Node, slices.Collect(maps.Keys(fc.files)))
 		}
 	}
-	if got := f.rt.calls["write"]; got != 9 {
-		t.Errorf("%d file writes, want 9: one early per ldmsd node and one per node", got)
+	if got := f.rt.calls["write"]; got != 5 {
+		t.Errorf("%d file writes, want 5: one per node (an early ldmsd's exec writes its node's files)", got)
 	}
 }
 

@@ -26,9 +26,8 @@ type fakeRuntime struct {
 	// lists daemons ("host/name") whose start leaves no process.
 	slow    map[string]time.Duration
 	noStart map[string]bool
-	// log lists container and daemon starts in order: "gate node-1" (the
-	// container is about to start, ContainerSpec.BeforeStart is called),
-	// "container node-1" (started), "ldmsd node-1".
+	// log lists container and daemon starts in order: "container
+	// node-1", "ldmsd node-1".
 	log []string
 }
 
@@ -124,9 +123,6 @@ func (f *fakeRuntime) EnsureContainer(ctx context.Context, spec swarm.ContainerS
 		time.Sleep(slow)
 	}
 	if spec.BeforeStart != nil {
-		f.mu.Lock()
-		f.log = append(f.log, "gate "+spec.Hostname)
-		f.mu.Unlock()
 		if err := spec.BeforeStart(ctx); err != nil {
 			return swarm.Container{}, err
 		}
@@ -147,6 +143,7 @@ func (f *fakeRuntime) EnsureContainer(ctx context.Context, spec swarm.ContainerS
 	}}
 	f.nextPID++
 	c.procs = []swarm.Process{{PID: f.nextPID, PPID: 1, Command: "/sbin/docker-init -- sleep infinity"}}
+	c.c.InitPID = f.nextPID
 	f.ctrs[spec.Name] = c
 	return c.c, nil
 }
@@ -246,6 +243,9 @@ func (f *fakeRuntime) Start(_ context.Context, id string, argv, env []string, _ 
 	tag := argv[len(argv)-1]
 	name := strings.TrimPrefix(tag, swarm.DaemonTag)
 	f.log = append(f.log, name+" "+c.c.Node)
+	for path, data := range parseWriteScript(argv[2]) { // files written by the daemon's own script
+		c.files[path] = data
+	}
 	if f.noStart[c.c.Node+"/"+name] {
 		return nil
 	}

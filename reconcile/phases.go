@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/sshd"
@@ -166,16 +165,24 @@ func ensureContainers(ctx context.Context, s *state) error {
 		}
 		todo = append(todo, want[n.ContainerName])
 	}
-	// Producers first: Docker starts them about one at a time, and their
-	// ldmsd can start while the rest come up (early.go).
 	order := ldmsdRanks(s.plan)
-	slices.SortStableFunc(todo, func(a, b swarm.ContainerSpec) int { return order[a.Hostname] - order[b.Hostname] })
-	hosts, ranks := make([]string, len(todo)), make([]int, len(todo))
+	hosts := make([]string, len(todo))
 	for i := range todo {
-		hosts[i], ranks[i] = todo[i].Hostname, order[todo[i].Hostname]
+		hosts[i] = todo[i].Hostname
 	}
 	s.early = s.planEarly(hosts, order)
-	starts := newStartOrder(ranks)
+	first := map[string]bool{} // the first wave (early.go), when ldmsd starts early
+	if s.early != nil {
+		first = feeders(s.plan, order)
+		slices.SortStableFunc(todo, func(a, b swarm.ContainerSpec) int { return boolInt(!first[a.Hostname]) - boolInt(!first[b.Hostname]) })
+	}
+	n := 0
+	for _, c := range todo {
+		if first[c.Hostname] {
+			n++
+		}
+	}
+	firstWave := newWave(n)
 	outer := ctx
 	results := make([]swarm.Container, len(todo))
 	idx := make([]int, len(todo))
@@ -183,15 +190,14 @@ func ensureContainers(ctx context.Context, s *state) error {
 		idx[i] = i
 	}
 	err = forEach(ctx, s.r.workers(), idx, func(ctx context.Context, i int) error {
-		var once sync.Once
 		spec := todo[i]
-		spec.BeforeStart = func(ctx context.Context) error {
-			err := starts.wait(ctx, ranks[i])
-			once.Do(func() { starts.started(ranks[i]) })
-			return err
+		if !first[spec.Hostname] {
+			spec.BeforeStart = firstWave.wait
 		}
 		c, err := s.r.Runtime.EnsureContainer(ctx, spec)
-		once.Do(func() { starts.started(ranks[i]) })
+		if first[spec.Hostname] {
+			firstWave.started()
+		}
 		s.early.nodeUp(outer, s, todo[i].Hostname, c)
 		if err != nil {
 			var missing *swarm.ImageMissingError
@@ -228,6 +234,13 @@ func ensureContainers(ctx context.Context, s *state) error {
 		return withReason("NodesNotRunning", fmt.Errorf("nodes not running on the network: %s", strings.Join(missing, ", ")))
 	}
 	return probe(ctx, s)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // wasCurrent tells whether the last status recorded c as its node's

@@ -120,7 +120,7 @@ func (e *Engine) inspectContainer(ctx context.Context, id string) (Container, er
 		Labels:    ins.Config.Labels,
 	}
 	if ins.State != nil {
-		c.Running, c.State = ins.State.Running, ins.State.Status
+		c.Running, c.State, c.InitPID = ins.State.Running, ins.State.Status, ins.State.Pid
 	}
 	if ins.NetworkSettings != nil {
 		if ep, ok := ins.NetworkSettings.Networks[c.Cluster]; ok && ep != nil {

@@ -33,12 +33,12 @@ func (e *Engine) WriteFiles(ctx context.Context, id string, files []File) error 
 // commands, may be empty) run after the files are written: one exec does
 // both.
 func WriteFilesExec(files []File, then string) ExecOptions {
-	return ExecOptions{Argv: []string{"sh", "-s"}, Stdin: strings.NewReader(writeScript(files) + then)}
+	return ExecOptions{Argv: []string{"sh", "-s"}, Stdin: strings.NewReader(WriteFilesScript(files) + then)}
 }
 
-// writeScript renders a POSIX sh script that writes files; the content is
-// base64 so that any byte survives the heredoc.
-func writeScript(files []File) string {
+// WriteFilesScript renders a POSIX sh script that writes files; the
+// content is base64 so that any byte survives the heredoc.
+func WriteFilesScript(files []File) string {
 	var b strings.Builder
 	b.WriteString("set -e\numask 077\n")
 	for _, f := range files {

@@ -135,6 +135,9 @@ type Container struct {
 	Network   string // the cluster network's name, when attached
 	SwarmNode string
 	Labels    map[string]string
+	// InitPID is the host PID of the container's init while it runs, when
+	// known (EnsureContainer knows it; a listing does not).
+	InitPID int
 }
 
 // ExecOptions configures Exec.

@@ -65,7 +65,7 @@ func TestWriteScriptRoundTrip(t *testing.T) {
 		{Path: filepath.Join(dir, "heredoc"), Content: []byte("LVC_EOF\n$x `y`\n")},
 	}
 	cmd := exec.Command("sh", "-s")
-	cmd.Stdin = strings.NewReader(writeScript(files))
+	cmd.Stdin = strings.NewReader(WriteFilesScript(files))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sh -s: %v: %s", err, out)
 	}

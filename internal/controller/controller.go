@@ -226,7 +226,9 @@ func (c *Controller) worker(ctx context.Context) {
 		if !ok {
 			return
 		}
+		start := time.Now()
 		res, err := c.rec.Reconcile(ctx, name)
+		log.V(1).Info("reconciled", "cluster", name, "took", time.Since(start).Round(time.Millisecond), "requeueAfter", res.RequeueAfter, "error", err != nil)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			d := c.q.AddRateLimited(name)
