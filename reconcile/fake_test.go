@@ -22,7 +22,8 @@ type fakeRuntime struct {
 	calls   map[string]int
 	nextID  int
 	nextPID int
-	// slow delays the creation of these hostnames' containers; noStart
+	// slow delays the creation of these hostnames' containers, and the
+	// start of these daemons (by name); noStart
 	// lists daemons ("host/name") whose start leaves no process.
 	slow    map[string]time.Duration
 	noStart map[string]bool
@@ -236,12 +237,16 @@ func parseWriteScript(s string) map[string][]byte {
 }
 
 func (f *fakeRuntime) Start(_ context.Context, id string, argv, env []string, _ string) error {
+	tag := argv[len(argv)-1]
+	name := strings.TrimPrefix(tag, swarm.DaemonTag)
+	f.mu.Lock()
+	slow := f.slow[name]
+	f.mu.Unlock()
+	time.Sleep(slow)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.count("start")
 	c := f.byID(id)
-	tag := argv[len(argv)-1]
-	name := strings.TrimPrefix(tag, swarm.DaemonTag)
 	f.log = append(f.log, name+" "+c.c.Node)
 	for path, data := range parseWriteScript(argv[2]) { // files written by the daemon's own script
 		c.files[path] = data

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -246,5 +247,30 @@ func TestReconcileDeadDaemonRestartsWithBackoff(t *testing.T) {
 	st = f.reconcile("c")
 	if d := st.Status.Nodes[0].Daemons[1]; d.State != StateBackOff {
 		t.Errorf("after a second quick death: %+v, want BackOff", d)
+	}
+}
+
+func TestReconcileStartsSlurmctldBeforeSlurmd(t *testing.T) {
+	f := newFixture(t)
+	f.manifestYAML("c", `  services: [munged, slurm]
+  daemons:
+  - {host: s-1, type: sampler}
+  - {host: s-2, type: sampler}
+`)
+	// slurmctld is slow to start: without waiting for it, the slurmd
+	// would start first.
+	f.rt.slow = map[string]time.Duration{"slurmctld": 50 * time.Millisecond}
+	f.reconcile("c")
+	ctld := slices.Index(f.rt.log, "slurmctld node-3")
+	for _, n := range []string{"node-1", "node-2"} {
+		if i := slices.Index(f.rt.log, "slurmd "+n); ctld < 0 || i < ctld {
+			t.Errorf("slurmd on %s started at %d, slurmctld at %d: %q", n, i, ctld, f.rt.log)
+		}
+	}
+	// Once it runs, a slurmd restart does not wait for it.
+	f.rt.resetCalls()
+	f.reconcile("c")
+	if f.rt.calls["check"] != 0 {
+		t.Errorf("idle reconcile ran %d listening checks, want 0", f.rt.calls["check"])
 	}
 }

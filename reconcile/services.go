@@ -110,10 +110,24 @@ func ensureSlurm(ctx context.Context, s *state) error {
 		specs = append(specs, daemonSpec{node: n.Hostname, name: n.SlurmRole, exe: n.SlurmRole, pre: slurm.SlurmPre, argv: argv,
 			logFile: logDir + "/" + n.SlurmRole + ".log", hash: hashArgv(argv, []string{s.plan.SlurmHash}), peers: peers, restart: v1.RestartAlways})
 	}
-	started, err := s.runDaemons(ctx, specs)
+	// slurmctld first: a slurmd that finds it not yet listening registers
+	// only on its next try, a second later.
+	ctld := slices.DeleteFunc(slices.Clone(specs), func(d daemonSpec) bool { return d.name != plan.Slurmctld })
+	started, err := s.runDaemons(ctx, ctld)
 	if err != nil {
 		return err
 	}
+	if started {
+		svc := s.containers[s.plan.ServiceNode]
+		if _, err := s.r.Runtime.Exec(ctx, svc.ID, swarm.WaitListeningExec(slurm.SlurmctldPort, 3*time.Second)); err != nil {
+			return err
+		}
+	}
+	more, err := s.runDaemons(ctx, slices.DeleteFunc(specs, func(d daemonSpec) bool { return d.name == plan.Slurmctld }))
+	if err != nil {
+		return err
+	}
+	started = started || more
 	for _, name := range []string{plan.Slurmctld, plan.Slurmd} {
 		if ok, msg := s.daemonsReady(name); !ok {
 			s.setCondition(v1.ConditionSlurmReady, v1.ConditionFalse, "NotRunning", msg)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ovis-hpc/lvc/drivers/swarm"
 )
 
 // CheckScript is a sh script, run on the daemon's node, that prints
@@ -15,9 +17,9 @@ func CheckScript(xprt string, port int, auth string) string {
 	if auth == "none" || auth == "munge" {
 		ls += " -a " + auth
 	}
-	return fmt.Sprintf(`if grep -qE ':%04X [0-9A-F]+:[0-9A-F]+ 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null; then echo listening; else echo not-listening; fi
+	return fmt.Sprintf(`if %s; then echo listening; else echo not-listening; fi
 %s 2>/dev/null | grep -c . || true
-`, port, ls)
+`, swarm.ListeningTest(port), ls)
 }
 
 // ParseCheck reads CheckScript's output.

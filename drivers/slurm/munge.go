@@ -32,6 +32,10 @@ func MungedArgv() []string {
 // SlurmPre makes the spool directories slurm.conf names.
 const SlurmPre = "mkdir -p /var/spool/slurmd /var/spool/slurmctld /var/log"
 
+// SlurmctldPort is where slurmctld listens (Slurm's default; slurm.conf
+// does not set it).
+const SlurmctldPort = 6817
+
 // SlurmctldArgv and SlurmdArgv run the daemons in the foreground.
 func SlurmctldArgv() []string { return []string{"/usr/sbin/slurmctld", "-D"} }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 )
 
 // File is a file to write into a container.
@@ -72,4 +73,19 @@ func (e *Engine) ReadFile(ctx context.Context, id, path string) ([]byte, error) 
 		return nil, err
 	}
 	return bytes.Clone(r.Stdout), nil
+}
+
+// ListeningTest is a sh condition, true when something in the container
+// listens on TCP port: on IPv4 or on a dual-stack IPv6 socket (OVIS-4's
+// ldmsd uses one).
+func ListeningTest(port int) string {
+	return fmt.Sprintf(`grep -qE ':%04X [0-9A-F]+:[0-9A-F]+ 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null`, port)
+}
+
+// WaitListeningExec returns when something listens on port, polling
+// every 20 ms in the container (one exec, not one per poll); it exits 1
+// after timeout.
+func WaitListeningExec(port int, timeout time.Duration) ExecOptions {
+	tries := max(1, int(timeout/(20*time.Millisecond)))
+	return ExecOptions{Argv: []string{"sh", "-c", fmt.Sprintf("i=0; while [ $i -lt %d ]; do %s && exit 0; sleep 0.02; i=$((i+1)); done; exit 1", tries, ListeningTest(port))}}
 }
