@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
@@ -298,9 +300,24 @@ func (c *Cluster) WaitDeleted(ctx context.Context) error {
 	}
 }
 
+// The pauses between two reads of a status file while waiting grow from
+// pollFirst to pollMax (a test sets them high to see the watch alone).
+var pollFirst, pollMax = 50 * time.Millisecond, 500 * time.Millisecond
+
 func (c *Cluster) waitFor(ctx context.Context, ok func(*v1.LDMSDCluster) bool) error {
+	// A write of the status file shows at once through a watch of its
+	// directory; polling covers a directory not there yet, or no watch.
+	path := c.client.status.Path(c.Name)
+	var changed <-chan fsnotify.Event
+	var failed <-chan error
+	if w, err := fsnotify.NewWatcher(); err == nil {
+		defer w.Close()
+		if w.Add(filepath.Dir(path)) == nil {
+			changed, failed = w.Events, w.Errors
+		}
+	}
 	var st *v1.LDMSDCluster
-	for pause := 50 * time.Millisecond; ; pause = min(2*pause, 500*time.Millisecond) {
+	for pause := pollFirst; ; pause = min(2*pause, pollMax) {
 		var err error
 		st, err = c.Status()
 		if err != nil && !errors.Is(err, context.Canceled) {
@@ -312,10 +329,21 @@ func (c *Cluster) waitFor(ctx context.Context, ok func(*v1.LDMSDCluster) bool) e
 		if ok(st) {
 			return nil
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %s: %s", ErrTimeout, c.Name, notReadyReason(st, nil))
-		case <-time.After(pause):
+		timeout := time.After(pause)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%w: %s: %s", ErrTimeout, c.Name, notReadyReason(st, nil))
+			case ev := <-changed:
+				if ev.Name == path { // not another cluster's file, nor the events log
+					break wait
+				}
+			case <-failed: // events were lost: look
+				break wait
+			case <-timeout:
+				break wait
+			}
 		}
 	}
 }

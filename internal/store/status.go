@@ -19,7 +19,11 @@ import (
 // Status is the status directory.
 type Status struct{ Dir string }
 
-func (s Status) path(name string) string   { return filepath.Join(s.Dir, name+".yaml") }
+func (s Status) path(name string) string { return filepath.Join(s.Dir, name+".yaml") }
+
+// Path is the status file of cluster name; it is replaced by rename on
+// every write, so watching its directory sees each one.
+func (s Status) Path(name string) string   { return s.path(name) }
 func (s Status) events(name string) string { return filepath.Join(s.Dir, name+".events.jsonl") }
 
 // Read returns a cluster's last written status object, or nil when there
