@@ -85,8 +85,13 @@ func procExe(cmd string) string {
 	return strings.TrimSuffix(path.Base(f[0]), ":")
 }
 
-// backoff is how long to wait before starting a daemon again after its
-// n-th restart: 0 for the first, then 1s, 2s, 4s ... 60s.
+// stableRun is how long a daemon must have run for its death to start a
+// new count of quick deaths (and to be restarted at once).
+const stableRun = 5 * time.Second
+
+// backoff is how long after its last start a daemon is started again
+// after its n-th quick death in a row: at once after the first, then
+// 1s, 2s, 4s ... 60s.
 func backoff(restarts int) time.Duration {
 	if restarts <= 1 {
 		return 0
@@ -111,7 +116,7 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 		prev := s.prevDaemon(node, d.name)
 		st := v1.DaemonStatus{Name: d.name, Hash: d.hash}
 		if prev != nil {
-			st.Restarts, st.StartTime, st.PID = prev.Restarts, prev.StartTime, prev.PID
+			st.Restarts, st.QuickDeaths, st.StartTime, st.PID = prev.Restarts, prev.QuickDeaths, prev.StartTime, prev.PID
 		}
 		p := findDaemon(procs, d.exe)
 		switch {
@@ -143,8 +148,12 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 			if err := s.kill(ctx, c, p.PID, d.exe); err != nil {
 				return nil, started, err
 			}
-		case prev != nil && prev.PID != 0 && prev.State != StateStopped:
-			// It ran and died.
+		case prev != nil && prev.State == StateExited && d.restart == v1.RestartNever && (prev.Hash == "" || prev.Hash == d.hash):
+			st.State, st.PID = StateExited, 0 // and stays so
+			out = append(out, st)
+			continue
+		case prev != nil && (prev.PID != 0 || prev.State == StateBackOff) && prev.State != StateStopped:
+			// It ran and died (and may be waiting out its backoff already).
 			if d.restart == v1.RestartNever {
 				st.State, st.PID = StateExited, 0
 				if prev.State != StateExited {
@@ -153,14 +162,26 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 				out = append(out, st)
 				continue
 			}
-			if wait := backoff(prev.Restarts+1) - s.r.clock().Sub(prev.StartTime); wait > 0 {
+			ran := s.r.clock().Sub(prev.StartTime)
+			switch {
+			case prev.State == StateBackOff: // this death is counted already
+			case ran >= stableRun:
+				st.QuickDeaths = 1
+			default:
+				st.QuickDeaths = prev.QuickDeaths + 1
+			}
+			if wait := backoff(st.QuickDeaths) - ran; wait > 0 {
 				st.State, st.PID = StateBackOff, 0
 				s.requeueAfter(wait)
 				out = append(out, st)
 				continue
 			}
 			st.Restarts++
-			s.r.event(ctx, s.name(), "Warning", "Restarting", d.key(), "%s (pid %d) died: starting it again (restart %d)", d.name, prev.PID, st.Restarts)
+			died := fmt.Sprintf("%s (pid %d) died", d.name, prev.PID)
+			if prev.State == StateBackOff {
+				died = d.name + " died, back-off over"
+			}
+			s.r.event(ctx, s.name(), "Warning", "Restarting", d.key(), "%s: starting it again (restart %d)", died, st.Restarts)
 		case s.early.failure(d.key()) != nil:
 			err := s.early.failure(d.key())
 			st.State, st.PID, st.LastError = StateFailed, 0, err.Error()

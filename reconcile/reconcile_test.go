@@ -242,11 +242,49 @@ func TestReconcileDeadDaemonRestartsWithBackoff(t *testing.T) {
 	if d.Name != "ldmsd" || d.State != StateRunning || d.Restarts != 1 {
 		t.Fatalf("after one death: %+v, want ldmsd Running restarts 1", d)
 	}
-	// A second death right away waits for the backoff.
+	// A second death right away waits for the backoff, also through
+	// other reconciles meanwhile (a Docker event, a resync).
+	kill()
+	for i := range 3 {
+		f.rt.resetCalls()
+		st = f.reconcile("c")
+		if d := st.Status.Nodes[0].Daemons[1]; d.State != StateBackOff || f.rt.calls["start"] != 0 {
+			t.Fatalf("reconcile %d after a second quick death: %+v, %d starts; want BackOff, none", i+1, d, f.rt.calls["start"])
+		}
+	}
+	// Once the backoff is over, it starts again and counts the restart.
+	f.r.now = func() time.Time { return time.Now().Add(time.Minute) }
+	st = f.reconcile("c")
+	if d := st.Status.Nodes[0].Daemons[1]; d.State != StateRunning || d.Restarts != 2 || d.QuickDeaths != 2 {
+		t.Errorf("after the backoff: %+v, want Running restarts 2 quickDeaths 2", d)
+	}
+	// A death after a stable run starts a new count: at once again.
+	f.r.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
 	kill()
 	st = f.reconcile("c")
-	if d := st.Status.Nodes[0].Daemons[1]; d.State != StateBackOff {
-		t.Errorf("after a second quick death: %+v, want BackOff", d)
+	if d := st.Status.Nodes[0].Daemons[1]; d.State != StateRunning || d.Restarts != 3 || d.QuickDeaths != 1 {
+		t.Errorf("after a death following a stable run: %+v, want Running restarts 3 quickDeaths 1", d)
+	}
+}
+
+func TestReconcileRestartNeverStaysExited(t *testing.T) {
+	f := newFixture(t)
+	f.manifestYAML("c", `  services: [ldmsd]
+  daemons:
+  - {host: a-1, listen_port: 10000, restart: never, config: ["load name=meminfo"]}
+`)
+	f.reconcile("c")
+	f.rt.mu.Lock()
+	for _, c := range f.rt.ctrs {
+		c.procs = removeExe(c.procs, "ldmsd")
+	}
+	f.rt.mu.Unlock()
+	for i := range 3 {
+		f.rt.resetCalls()
+		st := f.reconcile("c")
+		if d := st.Status.Nodes[0].Daemons[0]; d.State != StateExited || f.rt.calls["start"] != 0 {
+			t.Fatalf("reconcile %d after its exit: %+v, %d starts; want Exited, none", i+1, d, f.rt.calls["start"])
+		}
 	}
 }
 

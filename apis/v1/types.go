@@ -225,9 +225,12 @@ type DaemonStatus struct {
 	// BackOff (waiting to restart) or Failed (could not start).
 	State string `json:"state,omitempty"`
 	// PID is the daemon's process ID as the Docker host sees it.
-	PID       int       `json:"pid,omitempty"`
-	Restarts  int       `json:"restarts,omitempty"`
-	StartTime time.Time `json:"startTime,omitempty"`
+	PID      int `json:"pid,omitempty"`
+	Restarts int `json:"restarts,omitempty"`
+	// QuickDeaths counts its deaths in a row that came soon after a start
+	// (a crash loop): it sets the back-off before the next start.
+	QuickDeaths int       `json:"quickDeaths,omitempty"`
+	StartTime   time.Time `json:"startTime,omitempty"`
 	// Hash identifies the inputs (command, env, config) it was started
 	// with; a different hash in the plan restarts it.
 	Hash string `json:"hash,omitempty"`
