@@ -46,7 +46,8 @@ func containerEvents() func(events.Message) (Event, bool) {
 		case "exec_start":
 			return ev, false
 		case "exec_die":
-			ev.Exec = execs[id]
+			cmd, seen := execs[id]
+			ev.Exec, ev.ExecUnseen = cmd, !seen
 			delete(execs, id)
 		}
 		return ev, true

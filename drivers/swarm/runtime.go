@@ -178,7 +178,9 @@ type Event struct {
 	Container string // container name; a network event's container ID
 	Action    string // e.g. die, start, destroy, exec_die; disconnect, destroy, remove for networks
 	// Exec is the command of an exec_die's exec, when its exec_create
-	// was seen.
-	Exec string
-	Time time.Time
+	// was seen; ExecUnseen is true when it was not (the exec began before
+	// the stream did: a daemon a previous controller started, say).
+	Exec       string
+	ExecUnseen bool
+	Time       time.Time
 }

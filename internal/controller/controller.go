@@ -213,8 +213,10 @@ func triggers(ev swarm.Event) bool {
 	case "die", "destroy", "stop", "oom", "start":
 		return true
 	case "exec_die":
-		// Only the death of a daemon lvc started matters, not its probes'.
-		return strings.Contains(ev.Exec, swarm.DaemonTag)
+		// Only the death of a daemon lvc started matters, not its probes';
+		// an exec begun before this controller may be a daemon it did not
+		// see start.
+		return strings.Contains(ev.Exec, swarm.DaemonTag) || ev.ExecUnseen
 	}
 	return false
 }
