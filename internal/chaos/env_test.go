@@ -36,17 +36,6 @@ func needChaos(t *testing.T) {
 // root is the module root, from this package's directory.
 const root = "../.."
 
-// buildController builds the real lvc-controller binary.
-func buildController(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "lvc-controller")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/ovis-hpc/lvc/cmd/controller")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // controller is lvc-controller run as a child process.
 type controller struct {
 	t      *testing.T
@@ -129,33 +118,7 @@ func (c *controller) pause()  { _ = c.cmd.Process.Signal(syscall.SIGSTOP) }
 func (c *controller) resume() { _ = c.cmd.Process.Signal(syscall.SIGCONT) }
 
 // tail is the end of the controller's log, for failure messages.
-func (c *controller) tail(n int) string {
-	data, _ := os.ReadFile(c.log)
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// seedManifest is manifests/ldms-slurm.yaml named name, for this machine's
-// image and OVIS build (ldmsd left out without one); it makes the db
-// directory the manifest mounts next to the manifest.
-func seedManifest(t *testing.T, dir, name string) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root, "manifests", "ldms-slurm.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.Replace(string(data), "name: ldms_slurm", "name: "+name, 1)
-	s = strings.Replace(s, "ovis_prefix: /opt/ovis", "ovis_prefix: "+testenv.OvisPrefix(), 1)
-	s = strings.Replace(s, "image: lvc-node:latest", "image: "+testenv.Image(), 1)
-	if !testenv.HaveOvis() {
-		s = strings.Replace(s, "\nspec:\n", "\nspec:\n  services: [sshd, munged, slurm]\n", 1)
-	}
-	os.MkdirAll(filepath.Join(dir, "db"), 0o755)
-	return s
-}
+func (c *controller) tail(n int) string { return testenv.Tail(c.log, n) }
 
 func write(t *testing.T, path, content string) {
 	t.Helper()

@@ -54,7 +54,7 @@ func TestChaosSoak(t *testing.T) {
 		duration = d
 	}
 	rt := testenv.Engine(t)
-	bin := buildController(t)
+	bin := testenv.BuildController(t)
 	dir := t.TempDir()
 	manifests, status := filepath.Join(dir, "clusters"), filepath.Join(dir, "status")
 	os.MkdirAll(manifests, 0o755)

@@ -319,21 +319,10 @@ func TestE2EGitCheckoutReplacesFiles(t *testing.T) {
 	h.waitStatus(a, 10*time.Second, "still Ready", ready(1))
 }
 
-// buildController builds the real binary, to be killed with SIGKILL.
-func buildController(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "lvc-controller")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/ovis-hpc/lvc/cmd/controller")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 func TestE2EKilledMidCreateConverges(t *testing.T) {
 	rt := testenv.Engine(t)
 	name := testenv.ClusterName(t, rt)
-	bin := buildController(t)
+	bin := testenv.BuildController(t)
 	dir := t.TempDir()
 	manifests, status := filepath.Join(dir, "clusters"), filepath.Join(dir, "status")
 	os.MkdirAll(manifests, 0o755)

@@ -13,26 +13,6 @@ import (
 	"github.com/ovis-hpc/lvc/internal/testenv"
 )
 
-// seedManifest is manifests/ldms-slurm.yaml renamed, with the OVIS prefix
-// of this machine, written into dir with the db directory it mounts.
-// Without OVIS, ldmsd is left out of services.
-func seedManifest(t *testing.T, dir, name string, extra string) string {
-	t.Helper()
-	data, err := os.ReadFile("../../manifests/ldms-slurm.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.Replace(string(data), "name: ldms_slurm", "name: "+name, 1)
-	s = strings.Replace(s, "ovis_prefix: /opt/ovis", "ovis_prefix: "+testenv.OvisPrefix(), 1)
-	s = strings.Replace(s, "image: lvc-node:latest", "image: "+testenv.Image(), 1)
-	if !testenv.HaveOvis() {
-		s = strings.Replace(s, "\nspec:\n", "\nspec:\n  services: [sshd, munged, slurm]\n", 1)
-	}
-	s = strings.Replace(s, "\nspec:\n", "\nspec:\n"+extra, 1)
-	os.MkdirAll(filepath.Join(dir, "db"), 0o755)
-	return s
-}
-
 func daemonStatus(c *v1.LDMSDCluster, node, daemon string) v1.DaemonStatus {
 	for _, n := range c.Status.Nodes {
 		if n.Hostname == node {
@@ -64,7 +44,7 @@ func TestE2ESeedExampleDaemons(t *testing.T) {
 	// A resync too slow to matter: repairs here are driven by events.
 	h := startControllerResync(t, rt, manifests, status, 10*time.Minute)
 	file := filepath.Join(manifests, name+".yaml")
-	seed := seedManifest(t, manifests, name, "")
+	seed := testenv.SeedManifest(t, manifests, name, "")
 	write(t, file, seed)
 	c := h.waitStatus(name, 120*time.Second, "Ready", ready(1))
 	ids := ids(t, rt, name)

@@ -67,7 +67,7 @@ func TestE2EStoppedDaemonStaysDown(t *testing.T) {
 	manifests, status := filepath.Join(dir, "clusters"), filepath.Join(dir, "status")
 	os.MkdirAll(manifests, 0o755)
 	h := startControllerResync(t, rt, manifests, status, time.Second)
-	write(t, filepath.Join(manifests, name+".yaml"), seedManifest(t, manifests, name, ""))
+	write(t, filepath.Join(manifests, name+".yaml"), testenv.SeedManifest(t, manifests, name, ""))
 	h.waitStatus(name, 120*time.Second, "Ready", ready(1))
 	node, daemon := "node-3", "ldmsd" // agg-1
 	if !testenv.HaveOvis() {

@@ -147,7 +147,7 @@ func TestE2ESecretsNeverLeak(t *testing.T) {
 		return h
 	}
 	h := start()
-	write(t, filepath.Join(manifests, name+".yaml"), seedManifest(t, manifests, name, ""))
+	write(t, filepath.Join(manifests, name+".yaml"), testenv.SeedManifest(t, manifests, name, ""))
 	h.waitStatus(name, 120*time.Second, "Ready", ready(1))
 
 	// Every path that handles the secret once more: a restarted controller

@@ -158,14 +158,7 @@ func (e *env) startController() {
 }
 
 // ctlTail is the end of the controller's log, for failure messages.
-func (e *env) ctlTail(n int) string {
-	data, _ := os.ReadFile(e.ctlLog)
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+func (e *env) ctlTail(n int) string { return testenv.Tail(e.ctlLog, n) }
 
 // lvc runs the lvc binary on this run's directories.
 func (e *env) lvc(args ...string) (string, error) {
