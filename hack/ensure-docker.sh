@@ -13,14 +13,8 @@ die() { say "$*"; exit 1; }
 
 engine_up() { docker info >/dev/null 2>&1; }
 
-wait_for() { # wait_for SECONDS CMD... : poll CMD with growing pauses
-  local deadline=$((SECONDS + $1)) pause=0.1; shift
-  until "$@"; do
-    [ "$SECONDS" -ge "$deadline" ] && return 1
-    sleep "$pause"
-    pause=$(awk -v p="$pause" 'BEGIN { p *= 2; if (p > 2) p = 2; print p }')
-  done
-}
+# shellcheck source=hack/lib/wait.sh
+. "$(dirname "$0")/lib/wait.sh"
 
 # alive PIDFILE: the process named in PIDFILE still runs. A killed daemon
 # whose parent is gone can linger as a zombie, which kill -0 still finds.

@@ -41,14 +41,8 @@ unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_CONTEXT
 
 [[ $N =~ ^[1-9][0-9]?$ ]] || die "usage: $0 [N]   (N nodes, 1-99; got '$N')"
 
-wait_for() { # wait_for SECONDS CMD... : poll CMD with growing pauses
-  local deadline=$((SECONDS + $1)) pause=0.1; shift
-  until "$@"; do
-    [ "$SECONDS" -ge "$deadline" ] && return 1
-    sleep "$pause"
-    pause=$(awk -v p="$pause" 'BEGIN { p *= 2; if (p > 2) p = 2; print p }')
-  done
-}
+# shellcheck source=hack/lib/wait.sh
+. "$top/hack/lib/wait.sh"
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
 # nd IP ARGS...: the docker CLI against one node's engine over TLS.
