@@ -26,15 +26,23 @@ type fixture struct {
 	r   *Reconciler
 	src mapSource
 	dir string
+	// now is the reconciler's clock: tests move it, so no outcome
+	// depends on how fast the machine runs the reconciles.
+	now time.Time
 }
+
+// advance moves the fixture's clock on by d.
+func (f *fixture) advance(d time.Duration) { f.now = f.now.Add(d) }
 
 func newFixture(t *testing.T) *fixture {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "ovis", "sbin"), 0o755)
 	os.WriteFile(filepath.Join(dir, "ovis", "sbin", "ldmsd"), []byte("#!/bin/true\n"), 0o755)
 	rt, src := newFake(), mapSource{}
-	return &fixture{t: t, rt: rt, src: src, dir: dir,
+	f := &fixture{t: t, rt: rt, src: src, dir: dir, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		r: &Reconciler{Runtime: rt, Source: src, Status: store.Status{Dir: filepath.Join(dir, "status")}, Prune: true}}
+	f.r.now = func() time.Time { return f.now }
+	return f
 }
 
 func (f *fixture) manifest(name string, hosts []string, env string) {
@@ -253,13 +261,13 @@ func TestReconcileDeadDaemonRestartsWithBackoff(t *testing.T) {
 		}
 	}
 	// Once the backoff is over, it starts again and counts the restart.
-	f.r.now = func() time.Time { return time.Now().Add(time.Minute) }
+	f.advance(time.Minute)
 	st = f.reconcile("c")
 	if d := st.Status.Nodes[0].Daemons[1]; d.State != StateRunning || d.Restarts != 2 || d.QuickDeaths != 2 {
 		t.Errorf("after the backoff: %+v, want Running restarts 2 quickDeaths 2", d)
 	}
 	// A death after a stable run starts a new count: at once again.
-	f.r.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
+	f.advance(time.Minute)
 	kill()
 	st = f.reconcile("c")
 	if d := st.Status.Nodes[0].Daemons[1]; d.State != StateRunning || d.Restarts != 3 || d.QuickDeaths != 1 {
