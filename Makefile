@@ -1,9 +1,10 @@
 # Each target is one line calling a hack/ script; see README.md.
-.PHONY: build test image engine lint demo bench chaos soak fuzz swarm-up swarm-down swarm-e2e
+.PHONY: build test stress image engine lint demo bench chaos soak fuzz swarm-up swarm-down swarm-e2e
 build: ; hack/build.sh
 engine: ; hack/ensure-docker.sh
 image: ; hack/ensure-docker.sh && hack/build-image.sh
 test: ; hack/test.sh
+stress: ; hack/stress.sh
 lint: ; hack/lint.sh
 demo: ; hack/demo.sh
 bench: ; hack/bench.sh

@@ -41,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 	rt, src := newFake(), mapSource{}
 	f := &fixture{t: t, rt: rt, src: src, dir: dir, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		r: &Reconciler{Runtime: rt, Source: src, Status: store.Status{Dir: filepath.Join(dir, "status")}, Prune: true}}
-	f.r.now = func() time.Time { return f.now }
+	f.r.Now = func() time.Time { return f.now }
 	return f
 }
 

@@ -59,11 +59,14 @@ type Reconciler struct {
 	Prune bool
 	// Workers bounds the container operations run at once per cluster.
 	Workers int
+	// Now is the reconciler's clock (back-off, grace, timestamps); nil
+	// means time.Now. Tests set it so no outcome depends on the machine's
+	// speed.
+	Now func() time.Time
 
 	files   fileCache
 	secrets secrets
 	sshKeys sshd.PEMCache
-	now     func() time.Time
 }
 
 // Result tells the caller when to look again without an error.
@@ -102,8 +105,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (Result, error)
 }
 
 func (r *Reconciler) clock() time.Time {
-	if r.now != nil {
-		return r.now()
+	if r.Now != nil {
+		return r.Now()
 	}
 	return time.Now()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
 
 	"github.com/ovis-hpc/lvc/drivers/swarm"
 	"github.com/ovis-hpc/lvc/internal/store"
@@ -27,6 +28,16 @@ type Options struct {
 	// PruneGrace is how long a manifest must stay gone before its cluster
 	// is removed: a `git checkout` removes and re-creates files.
 	PruneGrace time.Duration
+	// Clock is the controller's and its reconciler's time; tests pass
+	// k8s.io/utils/clock/testing's fake. Nil means the real clock.
+	Clock Clock
+}
+
+// Clock is what the controller needs of time: timers, the resync ticker
+// and the delayed requeues.
+type Clock interface {
+	clock.WithTicker
+	AfterFunc(d time.Duration, f func()) clock.Timer
 }
 
 // Controller watches manifests and Docker and reconciles clusters.
@@ -60,7 +71,7 @@ func (c *Controller) PruneIn(name string) time.Duration {
 	if !ok {
 		return 0
 	}
-	if left := c.opts.PruneGrace - time.Since(since); left > 0 {
+	if left := c.opts.PruneGrace - c.opts.Clock.Since(since); left > 0 {
 		return left
 	}
 	delete(c.gone, name)
@@ -88,9 +99,12 @@ func New(rt swarm.Runtime, opts Options) *Controller {
 	if opts.PruneGrace <= 0 {
 		opts.PruneGrace = 2 * time.Second
 	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
 	rt = reconcile.OwnedBy(rt, opts.StatusDir)
-	c := &Controller{opts: opts, rt: rt, q: newQueue(), index: &store.Index{Entries: map[string]*store.Entry{}}, owners: map[string]string{}, gone: map[string]time.Time{}}
-	c.rec = &reconcile.Reconciler{Runtime: rt, Source: c, Status: store.Status{Dir: opts.StatusDir}, Prune: opts.Prune}
+	c := &Controller{opts: opts, rt: rt, q: newQueue(opts.Clock), index: &store.Index{Entries: map[string]*store.Entry{}}, owners: map[string]string{}, gone: map[string]time.Time{}}
+	c.rec = &reconcile.Reconciler{Runtime: rt, Source: c, Status: store.Status{Dir: opts.StatusDir}, Prune: opts.Prune, Now: opts.Clock.Now}
 	return c
 }
 
@@ -130,9 +144,9 @@ func (c *Controller) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.worker(ctx) }()
 	}
-	resync := time.NewTicker(c.opts.Resync)
+	resync := c.opts.Clock.NewTicker(c.opts.Resync)
 	defer resync.Stop()
-	debounce := time.NewTimer(time.Hour)
+	debounce := c.opts.Clock.NewTimer(time.Hour)
 	debounce.Stop()
 	log.Info("controller started", "manifests", c.opts.ManifestsDir, "status", c.opts.StatusDir, "resync", c.opts.Resync, "prune", c.opts.Prune)
 loop:
@@ -149,7 +163,7 @@ loop:
 		case err := <-w.Errors:
 			log.Error(err, "watching manifests")
 			debounce.Reset(c.opts.Debounce)
-		case <-debounce.C:
+		case <-debounce.C():
 			if err := c.rescan(ctx); err != nil {
 				log.Error(err, "scanning manifests")
 			}
@@ -162,7 +176,7 @@ loop:
 				log.V(1).Info("docker event", "cluster", name, "container", ev.Container, "action", ev.Action, "network", ev.Network)
 				c.q.Add(name)
 			}
-		case <-resync.C:
+		case <-resync.C():
 			if err := c.rescan(ctx); err != nil {
 				log.Error(err, "scanning manifests")
 			}
@@ -228,9 +242,9 @@ func (c *Controller) worker(ctx context.Context) {
 		if !ok {
 			return
 		}
-		start := time.Now()
+		start := c.opts.Clock.Now()
 		res, err := c.rec.Reconcile(ctx, name)
-		log.V(1).Info("reconciled", "cluster", name, "took", time.Since(start).Round(time.Millisecond), "requeueAfter", res.RequeueAfter, "error", err != nil)
+		log.V(1).Info("reconciled", "cluster", name, "took", c.opts.Clock.Since(start).Round(time.Millisecond), "requeueAfter", res.RequeueAfter, "error", err != nil)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			d := c.q.AddRateLimited(name)
@@ -291,7 +305,7 @@ func (c *Controller) rescan(ctx context.Context) error {
 	}
 	for name := range old.Entries {
 		if _, ok := idx.Entries[name]; !ok {
-			c.gone[name] = time.Now()
+			c.gone[name] = c.opts.Clock.Now()
 		}
 	}
 	c.mu.Unlock()

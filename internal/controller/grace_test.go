@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 // A manifest removed and written again (git checkout) leaves its cluster
@@ -16,7 +18,8 @@ func TestPruneInFollowsTheManifest(t *testing.T) {
 	if err := os.WriteFile(file, m, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := New(nil, Options{ManifestsDir: dir, StatusDir: t.TempDir(), PruneGrace: 300 * time.Millisecond})
+	clk := clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	c := New(nil, Options{ManifestsDir: dir, StatusDir: t.TempDir(), PruneGrace: 300 * time.Millisecond, Clock: clk})
 	rescan := func() {
 		t.Helper()
 		if err := c.rescan(t.Context()); err != nil {
@@ -32,8 +35,9 @@ func TestPruneInFollowsTheManifest(t *testing.T) {
 	}
 	os.Remove(file)
 	rescan()
-	if got := c.PruneIn("c"); got <= 0 || got > 300*time.Millisecond {
-		t.Fatalf("PruneIn just after the manifest went = %v, want within (0, 300ms]", got)
+	clk.Step(100 * time.Millisecond)
+	if got := c.PruneIn("c"); got != 200*time.Millisecond {
+		t.Fatalf("PruneIn 100ms after the manifest went = %v, want 200ms", got)
 	}
 	os.WriteFile(file, m, 0o644)
 	rescan()
@@ -42,7 +46,11 @@ func TestPruneInFollowsTheManifest(t *testing.T) {
 	}
 	os.Remove(file)
 	rescan()
-	time.Sleep(350 * time.Millisecond)
+	clk.Step(299 * time.Millisecond)
+	if got := c.PruneIn("c"); got != time.Millisecond {
+		t.Fatalf("PruneIn 1ms before the grace ends = %v, want 1ms", got)
+	}
+	clk.Step(time.Millisecond)
 	if got := c.PruneIn("c"); got != 0 {
 		t.Fatalf("PruneIn after the grace = %v, want 0", got)
 	}

@@ -3,6 +3,8 @@ package controller
 import (
 	"sync"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // queue is a work queue of cluster names, as client-go's: a name waiting
@@ -18,12 +20,14 @@ type queue struct {
 	failures   map[string]int
 	timers     map[string]*delayed
 	shutdown   bool
+	clk        clock.WithDelayedExecution
 
 	baseDelay, maxDelay time.Duration
 }
 
-func newQueue() *queue {
+func newQueue(clk clock.WithDelayedExecution) *queue {
 	q := &queue{
+		clk:   clk,
 		dirty: map[string]bool{}, processing: map[string]bool{}, failures: map[string]int{}, timers: map[string]*delayed{},
 		baseDelay: 250 * time.Millisecond, maxDelay: time.Minute,
 	}
@@ -51,7 +55,7 @@ func (q *queue) addLocked(name string) {
 
 // delayed is a pending AddAfter.
 type delayed struct {
-	t   *time.Timer
+	t   clock.Timer
 	due time.Time
 }
 
@@ -68,7 +72,7 @@ func (q *queue) AddAfter(name string, d time.Duration) {
 	if q.shutdown {
 		return
 	}
-	due := time.Now().Add(d)
+	due := q.clk.Now().Add(d)
 	if p, ok := q.timers[name]; ok {
 		if !p.due.After(due) {
 			return
@@ -76,15 +80,20 @@ func (q *queue) AddAfter(name string, d time.Duration) {
 		p.t.Stop() // if it fires anyway, it only adds name once more
 	}
 	p := &delayed{due: due}
-	p.t = time.AfterFunc(d, func() {
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		if q.timers[name] == p {
-			delete(q.timers, name)
-		}
-		q.addLocked(name)
-	})
+	// The add runs on its own goroutine, as time.AfterFunc's does, also
+	// under a fake clock that calls back while holding its own lock.
+	p.t = q.clk.AfterFunc(d, func() { go q.fire(name, p) })
 	q.timers[name] = p
+}
+
+// fire adds name once its pending AddAfter p is due.
+func (q *queue) fire(name string, p *delayed) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.timers[name] == p {
+		delete(q.timers, name)
+	}
+	q.addLocked(name)
 }
 
 // AddRateLimited queues name after an exponential backoff that grows with

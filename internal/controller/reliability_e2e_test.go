@@ -1,6 +1,7 @@
 package controller_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -123,7 +124,14 @@ func TestE2ENamesDoNotCollide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rt.Client().NetworkRemove(t.Context(), scratch.ID) })
+	t.Cleanup(func() {
+		// t.Context() is cancelled by the time cleanups run.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := rt.Client().NetworkRemove(ctx, scratch.ID); err != nil {
+			t.Errorf("cleanup: remove network %s: %v", scratch.ID, err)
+		}
+	})
 	z := strings.TrimLeft(strings.ToLower(scratch.ID[:12]), "-_.")
 	t.Cleanup(func() { testenv.RemoveCluster(t, rt, z) })
 

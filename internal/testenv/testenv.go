@@ -30,6 +30,9 @@ func Image() string {
 // when none answers.
 func Engine(t testing.TB) *swarm.Engine {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	e, err := swarm.NewFromEnv(ctx)
