@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/reconcile"
 )
@@ -31,7 +31,7 @@ type Options struct {
 	ManifestsDir string
 	StatusDir    string
 	// Runtime is the engine; nil connects from the environment.
-	Runtime swarm.Runtime
+	Runtime engine.Runtime
 	// Progress, when set, is called with the status each time it is read
 	// while waiting.
 	Progress func(*v1.LDMSDCluster)
@@ -53,7 +53,7 @@ func envOr(k, def string) string {
 // Client manages clusters. Close it when done.
 type Client struct {
 	opts   Options
-	rt     swarm.Runtime
+	rt     engine.Runtime
 	closer func() error
 	status store.Status
 }
@@ -69,7 +69,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	}
 	c := &Client{opts: opts, rt: opts.Runtime, closer: func() error { return nil }, status: store.Status{Dir: opts.StatusDir}}
 	if c.rt == nil {
-		rt, closeRT, err := swarm.Connect(ctx)
+		rt, closeRT, err := engine.Connect(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -82,7 +82,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 func (c *Client) Close() error { return c.closer() }
 
 // Runtime is the engine the client drives.
-func (c *Client) Runtime() swarm.Runtime { return c.rt }
+func (c *Client) Runtime() engine.Runtime { return c.rt }
 
 // StatusStore is the status directory.
 func (c *Client) StatusStore() store.Status { return c.status }
@@ -160,11 +160,11 @@ func (c *Client) Up(ctx context.Context, obj *v1.LDMSDCluster, timeout time.Dura
 		return nil, err
 	}
 	defer release()
-	return cl, c.converge(ctx, obj.Metadata.Name, isReady)
+	return cl, c.converge(ctx, obj.Metadata.Name, (*v1.LDMSDCluster).IsReady)
 }
 
 // converge reconciles in-process until done says the status is what the
-// caller waits for (isReady for Up); the caller holds the lock. It never
+// caller waits for (IsReady for Up); the caller holds the lock. It never
 // prunes: removing clusters is for lvc delete and the controller.
 func (c *Client) converge(ctx context.Context, name string, done func(*v1.LDMSDCluster) bool) error {
 	rec := &reconcile.Reconciler{Runtime: reconcile.OwnedBy(c.rt, c.opts.StatusDir), Source: scanSource{dir: c.opts.ManifestsDir}, Status: c.status}
@@ -192,23 +192,6 @@ func (c *Client) converge(ctx context.Context, name string, done func(*v1.LDMSDC
 		case <-time.After(wait):
 		}
 	}
-}
-
-func isReady(st *v1.LDMSDCluster) bool {
-	return st != nil && st.Status != nil && st.Status.Phase == v1.PhaseReady &&
-		conditionStatus(st, v1.ConditionReady) == v1.ConditionTrue && st.Status.ObservedGeneration == st.Metadata.Generation
-}
-
-func conditionStatus(st *v1.LDMSDCluster, typ string) string {
-	if st == nil || st.Status == nil {
-		return ""
-	}
-	for _, c := range st.Status.Conditions {
-		if c.Type == typ {
-			return c.Status
-		}
-	}
-	return ""
 }
 
 func notReadyReason(st *v1.LDMSDCluster, err error) string {

@@ -204,7 +204,10 @@ func (c *Cluster) StartDaemon(ctx context.Context, node, daemon string, timeout 
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	running := func(st *v1.LDMSDCluster) bool { return daemonState(st, ct.Hostname, daemon) == "Running" }
+	running := func(st *v1.LDMSDCluster) bool {
+		d := st.Daemon(ct.Hostname, daemon)
+		return d != nil && d.State == v1.DaemonRunning
+	}
 	if release, err := c.client.status.Lock(); err == nil {
 		// Until the daemon runs, not until Ready: another daemon may be
 		// stopped on purpose.
@@ -217,22 +220,6 @@ func (c *Cluster) StartDaemon(ctx context.Context, node, daemon string, timeout 
 	return c.waitFor(ctx, running)
 }
 
-func daemonState(st *v1.LDMSDCluster, node, daemon string) string {
-	if st == nil || st.Status == nil {
-		return ""
-	}
-	for _, n := range st.Status.Nodes {
-		if n.Hostname == node {
-			for _, d := range n.Daemons {
-				if d.Name == daemon {
-					return d.State
-				}
-			}
-		}
-	}
-	return ""
-}
-
 // Remove deletes the cluster (manifest, objects, status).
 func (c *Cluster) Remove(ctx context.Context) error { return c.client.Delete(ctx, c.Name) }
 
@@ -241,9 +228,10 @@ func (c *Cluster) Remove(ctx context.Context) error { return c.client.Delete(ctx
 func (c *Cluster) Wait(ctx context.Context, condition string) error {
 	return c.waitFor(ctx, func(st *v1.LDMSDCluster) bool {
 		if condition == v1.ConditionReady {
-			return isReady(st)
+			return st.IsReady()
 		}
-		return conditionStatus(st, condition) == v1.ConditionTrue
+		c := st.Condition(condition)
+		return c != nil && c.Status == v1.ConditionTrue
 	})
 }
 
@@ -255,7 +243,7 @@ func (c *Cluster) Wait(ctx context.Context, condition string) error {
 func (c *Cluster) WaitApplied(ctx context.Context, obj *v1.LDMSDCluster) error {
 	want := normSpec(obj)
 	return c.waitFor(ctx, func(st *v1.LDMSDCluster) bool {
-		return isReady(st) && st.Status.ObservedGeneration > 0 && normSpec(st) == want
+		return st.IsReady() && st.Status.ObservedGeneration > 0 && normSpec(st) == want
 	})
 }
 

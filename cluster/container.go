@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 )
 
 // Container is one node of a cluster, as the Python LDMSDContainer was.
@@ -17,7 +17,7 @@ type Container struct {
 	ID       string
 	IP       string // first address on the cluster network
 	Running  bool
-	rt       swarm.Runtime
+	rt       engine.Runtime
 }
 
 // Result is a finished command: exit code and separate outputs.
@@ -38,7 +38,7 @@ func (ct *Container) Exec(ctx context.Context, argv ...string) (Result, error) {
 
 // ExecInput is Exec with stdin.
 func (ct *Container) ExecInput(ctx context.Context, stdin io.Reader, argv ...string) (Result, error) {
-	r, err := ct.rt.Exec(ctx, ct.ID, swarm.ExecOptions{Argv: argv, Stdin: stdin})
+	r, err := ct.rt.Exec(ctx, ct.ID, engine.ExecOptions{Argv: argv, Stdin: stdin})
 	return Result(r), err
 }
 
@@ -49,7 +49,7 @@ func (ct *Container) Shell(ctx context.Context, cmd string) (Result, error) {
 
 // WriteFile writes content to path, in place.
 func (ct *Container) WriteFile(ctx context.Context, path string, content []byte) error {
-	return ct.rt.WriteFiles(ctx, ct.ID, []swarm.File{{Path: path, Content: content}})
+	return ct.rt.WriteFiles(ctx, ct.ID, []engine.File{{Path: path, Content: content}})
 }
 
 // ReadFile returns a file's content.

@@ -9,16 +9,7 @@ import (
 	"time"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
-)
-
-// Daemon states in the status file.
-const (
-	StateRunning = "Running"
-	StateStopped = "Stopped" // stopped on purpose; stays down
-	StateExited  = "Exited"  // died under restart: never
-	StateBackOff = "BackOff" // died again soon after a start; waiting
-	StateFailed  = "Failed"  // could not be started
+	"github.com/ovis-hpc/lvc/engine"
 )
 
 // daemonSpec is one daemon lvc keeps running on one node.
@@ -51,14 +42,14 @@ func (d *daemonSpec) script() []string {
 		b.WriteString(d.pre + " && ")
 	}
 	fmt.Fprintf(&b, "mkdir -p %s && exec %s >>%s 2>&1 </dev/null",
-		swarm.ShellQuote([]string{path.Dir(d.logFile)}), swarm.ShellQuote(d.argv), swarm.ShellQuote([]string{d.logFile}))
-	return []string{"sh", "-c", b.String(), swarm.DaemonTag + d.name}
+		engine.ShellQuote([]string{path.Dir(d.logFile)}), engine.ShellQuote(d.argv), engine.ShellQuote([]string{d.logFile}))
+	return []string{"sh", "-c", b.String(), engine.DaemonTag + d.name}
 }
 
 // findDaemon returns the daemon's top process: one whose executable is
 // d.exe and whose parent is not (forks and sessions are skipped).
-func findDaemon(procs []swarm.Process, exe string) *swarm.Process {
-	byPID := map[int]*swarm.Process{}
+func findDaemon(procs []engine.Process, exe string) *engine.Process {
+	byPID := map[int]*engine.Process{}
 	for i := range procs {
 		byPID[procs[i].PID] = &procs[i]
 	}
@@ -127,12 +118,12 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 				}
 				s.r.event(ctx, s.name(), "Normal", "Stopped", d.key(), "%s stopped on request", d.name)
 			}
-			st.State, st.PID = StateStopped, 0
+			st.State, st.PID = v1.DaemonStopped, 0
 			out = append(out, st)
 			continue
 		case p != nil && (prev == nil || prev.Hash == "" || prev.Hash == d.hash) && !s.peersChanged(d, prev):
 			s.setPeers(d)
-			st.State = StateRunning
+			st.State = v1.DaemonRunning
 			if prev == nil || prev.PID != p.PID {
 				st.PID, st.StartTime = p.PID, s.r.clock().UTC().Truncate(time.Second)
 			}
@@ -148,15 +139,15 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 			if err := s.kill(ctx, c, p.PID, d.exe); err != nil {
 				return nil, started, err
 			}
-		case prev != nil && prev.State == StateExited && d.restart == v1.RestartNever && (prev.Hash == "" || prev.Hash == d.hash):
-			st.State, st.PID = StateExited, 0 // and stays so
+		case prev != nil && prev.State == v1.DaemonExited && d.restart == v1.RestartNever && (prev.Hash == "" || prev.Hash == d.hash):
+			st.State, st.PID = v1.DaemonExited, 0 // and stays so
 			out = append(out, st)
 			continue
-		case prev != nil && (prev.PID != 0 || prev.State == StateBackOff) && prev.State != StateStopped:
+		case prev != nil && (prev.PID != 0 || prev.State == v1.DaemonBackOff) && prev.State != v1.DaemonStopped:
 			// It ran and died (and may be waiting out its backoff already).
 			if d.restart == v1.RestartNever {
-				st.State, st.PID = StateExited, 0
-				if prev.State != StateExited {
+				st.State, st.PID = v1.DaemonExited, 0
+				if prev.State != v1.DaemonExited {
 					s.r.event(ctx, s.name(), "Warning", "Exited", d.key(), "%s (pid %d) exited; restart policy never", d.name, prev.PID)
 				}
 				out = append(out, st)
@@ -164,27 +155,27 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 			}
 			ran := s.r.clock().Sub(prev.StartTime)
 			switch {
-			case prev.State == StateBackOff: // this death is counted already
+			case prev.State == v1.DaemonBackOff: // this death is counted already
 			case ran >= stableRun:
 				st.QuickDeaths = 1
 			default:
 				st.QuickDeaths = prev.QuickDeaths + 1
 			}
 			if wait := backoff(st.QuickDeaths) - ran; wait > 0 {
-				st.State, st.PID = StateBackOff, 0
+				st.State, st.PID = v1.DaemonBackOff, 0
 				s.requeueAfter(wait)
 				out = append(out, st)
 				continue
 			}
 			st.Restarts++
 			died := fmt.Sprintf("%s (pid %d) died", d.name, prev.PID)
-			if prev.State == StateBackOff {
+			if prev.State == v1.DaemonBackOff {
 				died = d.name + " died, back-off over"
 			}
 			s.r.event(ctx, s.name(), "Warning", "Restarting", d.key(), "%s: starting it again (restart %d)", died, st.Restarts)
 		case s.early.failure(d.key()) != nil:
 			err := s.early.failure(d.key())
-			st.State, st.PID, st.LastError = StateFailed, 0, err.Error()
+			st.State, st.PID, st.LastError = v1.DaemonFailed, 0, err.Error()
 			st.StartTime = s.r.clock().UTC().Truncate(time.Second)
 			s.requeueAfter(time.Second)
 			s.r.event(ctx, s.name(), "Warning", "StartFailed", d.key(), "%s", err.Error())
@@ -198,11 +189,11 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 		started = true
 		st.StartTime = s.r.clock().UTC().Truncate(time.Second)
 		if err != nil {
-			st.State, st.PID, st.LastError = StateFailed, 0, err.Error()
+			st.State, st.PID, st.LastError = v1.DaemonFailed, 0, err.Error()
 			s.requeueAfter(max(backoff(st.Restarts+1), time.Second))
 			s.r.event(ctx, s.name(), "Warning", "StartFailed", d.key(), "%s", err.Error())
 		} else {
-			st.State, st.PID = StateRunning, pid
+			st.State, st.PID = v1.DaemonRunning, pid
 		}
 		out = append(out, st)
 	}
@@ -211,7 +202,7 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 
 // start runs the daemon detached and waits until it shows up in the
 // process table; a daemon that dies at once fails with its log's tail.
-func (s *state) start(ctx context.Context, c swarm.Container, d *daemonSpec) (int, error) {
+func (s *state) start(ctx context.Context, c engine.Container, d *daemonSpec) (int, error) {
 	if err := s.r.Runtime.Start(ctx, c.ID, d.script(), d.env, ""); err != nil {
 		return 0, err
 	}
@@ -232,18 +223,18 @@ func (s *state) start(ctx context.Context, c swarm.Container, d *daemonSpec) (in
 			return p.PID, nil
 		}
 	}
-	r, _ := s.r.Runtime.Exec(ctx, c.ID, swarm.ExecOptions{Argv: []string{"tail", "-n", "5", d.logFile}})
+	r, _ := s.r.Runtime.Exec(ctx, c.ID, engine.ExecOptions{Argv: []string{"tail", "-n", "5", d.logFile}})
 	return 0, fmt.Errorf("%s did not stay up; %s says: %s", d.name, d.logFile, strings.TrimSpace(string(r.Stdout)))
 }
 
 // kill ends a daemon (TERM, then KILL after 5s) and waits until it is gone.
-func (s *state) kill(ctx context.Context, c swarm.Container, pid int, exe string) error {
+func (s *state) kill(ctx context.Context, c engine.Container, pid int, exe string) error {
 	// docker top shows host PIDs; inside the container PIDs differ, so
 	// kill by name and host PID is only used to tell when it is gone.
 	sig := "TERM"
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := s.r.Runtime.Exec(ctx, c.ID, swarm.ExecOptions{Argv: []string{"pkill", "-" + sig, "-x", exe}}); err != nil {
+		if _, err := s.r.Runtime.Exec(ctx, c.ID, engine.ExecOptions{Argv: []string{"pkill", "-" + sig, "-x", exe}}); err != nil {
 			return err
 		}
 		for pause := 20 * time.Millisecond; ; pause = min(2*pause, 200*time.Millisecond) {
@@ -271,7 +262,7 @@ func (s *state) kill(ctx context.Context, c swarm.Container, pid int, exe string
 	}
 }
 
-func findByPID(procs []swarm.Process, pid int) *swarm.Process {
+func findByPID(procs []engine.Process, pid int) *engine.Process {
 	for i := range procs {
 		if procs[i].PID == pid {
 			return &procs[i]

@@ -10,7 +10,7 @@ import (
 	"github.com/go-logr/logr"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/plan"
 )
 
@@ -134,7 +134,7 @@ func (s *state) planEarly(hosts []string, rank map[string]int) *earlyStarts {
 // (c) or could not be made to (c.ID empty). It returns at once; the start
 // goes on in the background under ctx, which must outlive the caller's
 // worker group.
-func (e *earlyStarts) nodeUp(ctx context.Context, s *state, host string, c swarm.Container) {
+func (e *earlyStarts) nodeUp(ctx context.Context, s *state, host string, c engine.Container) {
 	if e == nil || e.done[host] == nil {
 		return
 	}
@@ -157,7 +157,7 @@ func (e *earlyStarts) nodeUp(ctx context.Context, s *state, host string, c swarm
 
 // start writes the node's own files (its /etc/hosts waits for every
 // node's address) and starts its ldmsd, in one exec when it can.
-func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c swarm.Container) error {
+func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c engine.Container) error {
 	pid1 := c.InitPID
 	if pid1 == 0 {
 		procs, err := s.r.Runtime.Top(ctx, c.ID)
@@ -168,8 +168,8 @@ func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c swarm
 		pid1 = initPID(procs)
 	}
 	boot := c.ID + "@" + strconv.Itoa(pid1)
-	files := s.r.files.changed(boot, slices.DeleteFunc(nodeFiles(s.plan, n, ""), func(f swarm.File) bool { return f.Path == "/etc/hosts" }))
-	script := "( " + swarm.WriteFilesScript(files) + "ldconfig\n)"
+	files := s.r.files.changed(boot, slices.DeleteFunc(nodeFiles(s.plan, n, ""), func(f engine.File) bool { return f.Path == "/etc/hosts" }))
+	script := "( " + engine.WriteFilesScript(files) + "ldconfig\n)"
 	if len(script) > maxInlineFiles {
 		if err := s.writeFiles(ctx, n.Hostname, c, boot, files); err != nil {
 			return err

@@ -165,7 +165,7 @@ func TestReconcileEarlyStartFailureIsReportedOnce(t *testing.T) {
 			}
 		}
 	}
-	if got == nil || got.State != StateFailed || !strings.Contains(got.LastError, "did not stay up") {
+	if got == nil || got.State != v1.DaemonFailed || !strings.Contains(got.LastError, "did not stay up") {
 		t.Errorf("node-1 ldmsd status = %+v, want Failed, did not stay up", got)
 	}
 	if n := len(slices.DeleteFunc(slices.Clone(f.rt.log), func(e string) bool { return e != "ldmsd node-1" })); n != 1 {

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 )
 
 // fakeRuntime is an in-memory engine: containers with files and process
@@ -17,7 +17,7 @@ import (
 // every call by kind.
 type fakeRuntime struct {
 	mu      sync.Mutex
-	nets    map[string]swarm.Network
+	nets    map[string]engine.Network
 	ctrs    map[string]*fakeContainer // by name
 	calls   map[string]int
 	nextID  int
@@ -33,15 +33,15 @@ type fakeRuntime struct {
 }
 
 type fakeContainer struct {
-	c     swarm.Container
+	c     engine.Container
 	files map[string][]byte
-	procs []swarm.Process
+	procs []engine.Process
 }
 
 var _ Runtime = (*fakeRuntime)(nil)
 
 func newFake() *fakeRuntime {
-	return &fakeRuntime{nets: map[string]swarm.Network{}, ctrs: map[string]*fakeContainer{}, calls: map[string]int{}, nextPID: 100}
+	return &fakeRuntime{nets: map[string]engine.Network{}, ctrs: map[string]*fakeContainer{}, calls: map[string]int{}, nextPID: 100}
 }
 
 func (f *fakeRuntime) count(kind string) { f.calls[kind]++ }
@@ -65,7 +65,7 @@ func (f *fakeRuntime) resetCalls() {
 	f.calls = map[string]int{}
 }
 
-func (f *fakeRuntime) EnsureNetwork(_ context.Context, spec swarm.NetworkSpec) (swarm.Network, error) {
+func (f *fakeRuntime) EnsureNetwork(_ context.Context, spec engine.NetworkSpec) (engine.Network, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.count("ensureNetwork")
@@ -73,15 +73,15 @@ func (f *fakeRuntime) EnsureNetwork(_ context.Context, spec swarm.NetworkSpec) (
 		return n, nil
 	}
 	f.count("createNetwork")
-	n := swarm.Network{ID: "net-" + spec.Name, Name: spec.Name, Cluster: spec.Cluster}
+	n := engine.Network{ID: "net-" + spec.Name, Name: spec.Name, Cluster: spec.Cluster}
 	f.nets[spec.Name] = n
 	return n, nil
 }
 
-func (f *fakeRuntime) Networks(_ context.Context, cluster string) ([]swarm.Network, error) {
+func (f *fakeRuntime) Networks(_ context.Context, cluster string) ([]engine.Network, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []swarm.Network
+	var out []engine.Network
 	for _, n := range f.nets {
 		if cluster == "" || n.Cluster == cluster {
 			out = append(out, n)
@@ -102,11 +102,11 @@ func (f *fakeRuntime) RemoveNetwork(_ context.Context, id string) error {
 	return nil
 }
 
-func (f *fakeRuntime) Containers(_ context.Context, cluster string) ([]swarm.Container, error) {
+func (f *fakeRuntime) Containers(_ context.Context, cluster string) ([]engine.Container, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.count("list")
-	var out []swarm.Container
+	var out []engine.Container
 	for _, c := range f.ctrs {
 		if cluster == "" || c.c.Cluster == cluster {
 			out = append(out, c.c)
@@ -115,7 +115,7 @@ func (f *fakeRuntime) Containers(_ context.Context, cluster string) ([]swarm.Con
 	return out, nil
 }
 
-func (f *fakeRuntime) EnsureContainer(ctx context.Context, spec swarm.ContainerSpec) (swarm.Container, error) {
+func (f *fakeRuntime) EnsureContainer(ctx context.Context, spec engine.ContainerSpec) (engine.Container, error) {
 	f.mu.Lock()
 	_, exists := f.ctrs[spec.Name]
 	slow := f.slow[spec.Hostname]
@@ -125,7 +125,7 @@ func (f *fakeRuntime) EnsureContainer(ctx context.Context, spec swarm.ContainerS
 	}
 	if spec.BeforeStart != nil {
 		if err := spec.BeforeStart(ctx); err != nil {
-			return swarm.Container{}, err
+			return engine.Container{}, err
 		}
 	}
 	f.mu.Lock()
@@ -137,13 +137,13 @@ func (f *fakeRuntime) EnsureContainer(ctx context.Context, spec swarm.ContainerS
 	}
 	f.count("createContainer")
 	f.nextID++
-	c := &fakeContainer{files: map[string][]byte{}, c: swarm.Container{
-		ID: fmt.Sprintf("%064d", f.nextID), Name: spec.Name, Cluster: spec.Labels[swarm.LabelCluster], Node: spec.Hostname,
-		Hash: spec.Labels[swarm.LabelHash], Running: true, State: "running", IP: fmt.Sprintf("10.0.0.%d", f.nextID),
+	c := &fakeContainer{files: map[string][]byte{}, c: engine.Container{
+		ID: fmt.Sprintf("%064d", f.nextID), Name: spec.Name, Cluster: spec.Labels[engine.LabelCluster], Node: spec.Hostname,
+		Hash: spec.Labels[engine.LabelHash], Running: true, State: "running", IP: fmt.Sprintf("10.0.0.%d", f.nextID),
 		Network: spec.Network, Labels: spec.Labels,
 	}}
 	f.nextPID++
-	c.procs = []swarm.Process{{PID: f.nextPID, PPID: 1, Command: "/sbin/docker-init -- sleep infinity"}}
+	c.procs = []engine.Process{{PID: f.nextPID, PPID: 1, Command: "/sbin/docker-init -- sleep infinity"}}
 	c.c.InitPID = f.nextPID
 	f.ctrs[spec.Name] = c
 	return c.c, nil
@@ -168,7 +168,7 @@ func (f *fakeRuntime) RemoveContainer(_ context.Context, id string) error {
 	return nil
 }
 
-func (f *fakeRuntime) Exec(_ context.Context, id string, opts swarm.ExecOptions) (swarm.ExecResult, error) {
+func (f *fakeRuntime) Exec(_ context.Context, id string, opts engine.ExecOptions) (engine.ExecResult, error) {
 	var stdin []byte
 	if opts.Stdin != nil {
 		stdin, _ = io.ReadAll(opts.Stdin)
@@ -177,7 +177,7 @@ func (f *fakeRuntime) Exec(_ context.Context, id string, opts swarm.ExecOptions)
 	defer f.mu.Unlock()
 	c := f.byID(id)
 	if c == nil {
-		return swarm.ExecResult{}, fmt.Errorf("no container %s", id)
+		return engine.ExecResult{}, fmt.Errorf("no container %s", id)
 	}
 	argv := opts.Argv
 	switch {
@@ -186,29 +186,29 @@ func (f *fakeRuntime) Exec(_ context.Context, id string, opts swarm.ExecOptions)
 		for path, data := range parseWriteScript(string(stdin)) {
 			c.files[path] = data
 		}
-		return swarm.ExecResult{}, nil
+		return engine.ExecResult{}, nil
 	case len(argv) == 2 && argv[0] == "cat":
 		f.count("read")
 		if data, ok := c.files[argv[1]]; ok {
-			return swarm.ExecResult{Stdout: data}, nil
+			return engine.ExecResult{Stdout: data}, nil
 		}
-		return swarm.ExecResult{ExitCode: 1}, nil
+		return engine.ExecResult{ExitCode: 1}, nil
 	case len(argv) >= 3 && argv[0] == "pkill":
 		f.count("kill")
 		c.procs = removeExe(c.procs, argv[len(argv)-1])
-		return swarm.ExecResult{}, nil
+		return engine.ExecResult{}, nil
 	case len(argv) > 0 && argv[0] == "sinfo":
 		f.count("sinfo")
-		return swarm.ExecResult{Stdout: []byte("node-1 idle\n")}, nil
+		return engine.ExecResult{Stdout: []byte("node-1 idle\n")}, nil
 	case len(argv) == 3 && argv[0] == "sh" && argv[1] == "-c":
 		f.count("check")
-		return swarm.ExecResult{Stdout: []byte("listening\n3\n")}, nil
+		return engine.ExecResult{Stdout: []byte("listening\n3\n")}, nil
 	}
-	return swarm.ExecResult{ExitCode: 127, Stderr: []byte("fake: unknown command")}, nil
+	return engine.ExecResult{ExitCode: 127, Stderr: []byte("fake: unknown command")}, nil
 }
 
-func removeExe(ps []swarm.Process, exe string) []swarm.Process {
-	var out []swarm.Process
+func removeExe(ps []engine.Process, exe string) []engine.Process {
+	var out []engine.Process
 	for _, p := range ps {
 		if procExe(p.Command) != exe {
 			out = append(out, p)
@@ -217,7 +217,7 @@ func removeExe(ps []swarm.Process, exe string) []swarm.Process {
 	return out
 }
 
-// parseWriteScript reads back the files of swarm.WriteFilesExec's script.
+// parseWriteScript reads back the files of engine.WriteFilesExec's script.
 func parseWriteScript(s string) map[string][]byte {
 	out := map[string][]byte{}
 	lines := strings.Split(s, "\n")
@@ -238,7 +238,7 @@ func parseWriteScript(s string) map[string][]byte {
 
 func (f *fakeRuntime) Start(_ context.Context, id string, argv, env []string, _ string) error {
 	tag := argv[len(argv)-1]
-	name := strings.TrimPrefix(tag, swarm.DaemonTag)
+	name := strings.TrimPrefix(tag, engine.DaemonTag)
 	f.mu.Lock()
 	slow := f.slow[name]
 	f.mu.Unlock()
@@ -255,11 +255,11 @@ func (f *fakeRuntime) Start(_ context.Context, id string, argv, env []string, _ 
 		return nil
 	}
 	f.nextPID++
-	c.procs = append(c.procs, swarm.Process{PID: f.nextPID, PPID: 1, Command: "/usr/sbin/" + name + " " + strings.Join(env, " ")})
+	c.procs = append(c.procs, engine.Process{PID: f.nextPID, PPID: 1, Command: "/usr/sbin/" + name + " " + strings.Join(env, " ")})
 	return nil
 }
 
-func (f *fakeRuntime) Top(_ context.Context, id string) ([]swarm.Process, error) {
+func (f *fakeRuntime) Top(_ context.Context, id string) ([]engine.Process, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.count("top")
@@ -267,21 +267,21 @@ func (f *fakeRuntime) Top(_ context.Context, id string) ([]swarm.Process, error)
 	if c == nil {
 		return nil, fmt.Errorf("no container %s", id)
 	}
-	return append([]swarm.Process(nil), c.procs...), nil
+	return append([]engine.Process(nil), c.procs...), nil
 }
 
-func (f *fakeRuntime) WriteFiles(ctx context.Context, id string, files []swarm.File) error {
-	_, err := f.Exec(ctx, id, swarm.WriteFilesExec(files, ""))
+func (f *fakeRuntime) WriteFiles(ctx context.Context, id string, files []engine.File) error {
+	_, err := f.Exec(ctx, id, engine.WriteFilesExec(files, ""))
 	return err
 }
 
 func (f *fakeRuntime) ReadFile(ctx context.Context, id, path string) ([]byte, error) {
-	r, err := f.Exec(ctx, id, swarm.ExecOptions{Argv: []string{"cat", path}})
+	r, err := f.Exec(ctx, id, engine.ExecOptions{Argv: []string{"cat", path}})
 	return r.Stdout, err
 }
 
-func (f *fakeRuntime) Events(ctx context.Context) <-chan swarm.Event {
-	ch := make(chan swarm.Event)
+func (f *fakeRuntime) Events(ctx context.Context) <-chan engine.Event {
+	ch := make(chan engine.Event)
 	go func() { <-ctx.Done(); close(ch) }()
 	return ch
 }

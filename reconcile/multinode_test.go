@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 )
 
 // swarmFake is the fake engine seen as a multi-node swarm: containers
@@ -15,25 +15,25 @@ import (
 // come back on another node, and images can be missing.
 type swarmFake struct {
 	*fakeRuntime
-	node    string            // swarm node of the containers created from now on
-	listErr error             // when set, Containers fails with it
-	stale   []swarm.Container // copies a returning swarm node brings back
-	missing string            // when set, EnsureContainer finds no image on this node
+	node    string             // swarm node of the containers created from now on
+	listErr error              // when set, Containers fails with it
+	stale   []engine.Container // copies a returning swarm node brings back
+	missing string             // when set, EnsureContainer finds no image on this node
 }
 
-func (f *swarmFake) Containers(ctx context.Context, cluster string) ([]swarm.Container, error) {
+func (f *swarmFake) Containers(ctx context.Context, cluster string) ([]engine.Container, error) {
 	if f.listErr != nil {
 		return nil, f.listErr
 	}
 	cs, err := f.fakeRuntime.Containers(ctx, cluster)
 	// The stale copies come first, as a listing over several engines may
 	// well return them.
-	return append(append([]swarm.Container(nil), f.stale...), cs...), err
+	return append(append([]engine.Container(nil), f.stale...), cs...), err
 }
 
-func (f *swarmFake) EnsureContainer(ctx context.Context, spec swarm.ContainerSpec) (swarm.Container, error) {
+func (f *swarmFake) EnsureContainer(ctx context.Context, spec engine.ContainerSpec) (engine.Container, error) {
 	if f.missing != "" {
-		return swarm.Container{}, &swarm.ImageMissingError{Image: spec.Image, Node: f.missing}
+		return engine.Container{}, &engine.ImageMissingError{Image: spec.Image, Node: f.missing}
 	}
 	c, err := f.fakeRuntime.EnsureContainer(ctx, spec)
 	if err != nil {
@@ -96,7 +96,7 @@ func TestReconcileRemovesReturningDuplicate(t *testing.T) {
 	cur := sf.ctrs["c-1"].c
 	stale := cur
 	stale.ID, stale.SwarmNode, stale.IP = strings.Repeat("f", 64), "n3", "10.0.9.9"
-	sf.stale = []swarm.Container{stale}
+	sf.stale = []engine.Container{stale}
 	f.rt.resetCalls()
 	st = f.reconcile("c")
 	if got := f.rt.calls["removeStale"]; got != 1 || len(sf.stale) != 0 {
@@ -167,7 +167,7 @@ func TestReconcileImageMissingNamesNode(t *testing.T) {
 		t.Fatal("Reconcile with the image missing = nil, want an error")
 	}
 	st, _ := f.r.Status.Read("c")
-	c := findCondition(st.Status.Conditions, v1.ConditionNodesReady)
+	c := v1.FindCondition(st.Status.Conditions, v1.ConditionNodesReady)
 	if c == nil || c.Status != v1.ConditionFalse || c.Reason != "ImageMissing" || !strings.Contains(c.Message, "lvcswarm-3") {
 		t.Errorf("NodesReady = %+v, want False, ImageMissing, naming lvcswarm-3", c)
 	}

@@ -11,7 +11,7 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/sshd"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/plan"
 )
 
@@ -47,7 +47,7 @@ func ifService(service string, run func(context.Context, *state) error) func(con
 }
 
 func ensureNetwork(ctx context.Context, s *state) error {
-	n, err := s.r.Runtime.EnsureNetwork(ctx, swarm.NetworkSpec{Name: s.plan.Network, Cluster: s.name(), Subnet: s.plan.Subnet})
+	n, err := s.r.Runtime.EnsureNetwork(ctx, engine.NetworkSpec{Name: s.plan.Network, Cluster: s.name(), Subnet: s.plan.Subnet})
 	if err != nil {
 		return err
 	}
@@ -59,9 +59,9 @@ func ensureNetwork(ctx context.Context, s *state) error {
 // containerSpec is the Docker side of a plan node. An ovis_prefix missing
 // on the host is not mounted (Docker would create an empty directory
 // there); the hash records that, so the node is recreated once it exists.
-func containerSpec(p *plan.Plan, n *plan.Node) swarm.ContainerSpec {
+func containerSpec(p *plan.Plan, n *plan.Node) engine.ContainerSpec {
 	hash := n.ContainerHash
-	var mounts []swarm.Mount
+	var mounts []engine.Mount
 	for _, m := range n.Mounts {
 		if m.Target == plan.OvisMount {
 			if _, err := os.Stat(m.Source); err != nil {
@@ -69,13 +69,13 @@ func containerSpec(p *plan.Plan, n *plan.Node) swarm.ContainerSpec {
 				continue
 			}
 		}
-		mounts = append(mounts, swarm.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+		mounts = append(mounts, engine.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
-	var place swarm.Placement
+	var place engine.Placement
 	if n.Placement != nil {
-		place = swarm.Placement{Node: n.Placement.Node, Labels: n.Placement.Labels}
+		place = engine.Placement{Node: n.Placement.Node, Labels: n.Placement.Labels}
 	}
-	return swarm.ContainerSpec{
+	return engine.ContainerSpec{
 		Placement: place,
 		Name:      n.ContainerName,
 		Hostname:  n.Hostname,
@@ -87,10 +87,10 @@ func containerSpec(p *plan.Plan, n *plan.Node) swarm.ContainerSpec {
 		CapAdd:    n.CapAdd,
 		CapDrop:   n.CapDrop,
 		Labels: map[string]string{
-			swarm.LabelCluster: p.Cluster,
-			swarm.LabelNode:    n.Hostname,
-			swarm.LabelIndex:   strconv.Itoa(n.Index),
-			swarm.LabelHash:    hash,
+			engine.LabelCluster: p.Cluster,
+			engine.LabelNode:    n.Hostname,
+			engine.LabelIndex:   strconv.Itoa(n.Index),
+			engine.LabelHash:    hash,
 		},
 	}
 }
@@ -102,19 +102,19 @@ func ensureContainers(ctx context.Context, s *state) error {
 	if err != nil {
 		return err
 	}
-	want := map[string]swarm.ContainerSpec{}
+	want := map[string]engine.ContainerSpec{}
 	for i := range s.plan.Nodes {
 		n := &s.plan.Nodes[i]
 		want[n.ContainerName] = containerSpec(s.plan, n)
 	}
-	var remove []swarm.Container
-	kept := map[string]swarm.Container{}
+	var remove []engine.Container
+	kept := map[string]engine.Container{}
 	// Of two containers with one name (a swarm node came back after its
 	// containers were re-created elsewhere, and its engine restarted the
 	// old ones), the running one stays, and of two running ones the one
 	// the last status recorded: the returning copy has stale files and
 	// daemons, and its node may be lost again.
-	rank := func(c swarm.Container) int {
+	rank := func(c engine.Container) int {
 		r := 0
 		if !c.Running {
 			r += 2
@@ -124,7 +124,7 @@ func ensureContainers(ctx context.Context, s *state) error {
 		}
 		return r
 	}
-	slices.SortStableFunc(live, func(a, b swarm.Container) int { return rank(a) - rank(b) })
+	slices.SortStableFunc(live, func(a, b engine.Container) int { return rank(a) - rank(b) })
 	for _, c := range live {
 		spec, ok := want[c.Name]
 		_, dup := kept[c.Name]
@@ -135,7 +135,7 @@ func ensureContainers(ctx context.Context, s *state) error {
 		case !ok:
 			s.r.event(ctx, s.name(), "Normal", "RemoveNode", c.Node, "container %s is not in the spec: removing", c.Name)
 			remove = append(remove, c)
-		case c.Hash != spec.Labels[swarm.LabelHash]:
+		case c.Hash != spec.Labels[engine.LabelHash]:
 			s.r.event(ctx, s.name(), "Normal", "RecreateNode", c.Node, "container %s changed: recreating", c.Name)
 			remove = append(remove, c)
 		case c.Running && c.Network == "":
@@ -145,12 +145,12 @@ func ensureContainers(ctx context.Context, s *state) error {
 			kept[c.Name] = c
 		}
 	}
-	if err := forEach(ctx, s.r.workers(), remove, func(ctx context.Context, c swarm.Container) error {
+	if err := forEach(ctx, s.r.workers(), remove, func(ctx context.Context, c engine.Container) error {
 		return s.r.Runtime.RemoveContainer(ctx, c.ID)
 	}); err != nil {
 		return err
 	}
-	var todo []swarm.ContainerSpec
+	var todo []engine.ContainerSpec
 	for _, n := range s.plan.Nodes {
 		c, ok := kept[n.ContainerName]
 		if ok && c.Running {
@@ -174,7 +174,7 @@ func ensureContainers(ctx context.Context, s *state) error {
 	first := map[string]bool{} // the first wave (early.go), when ldmsd starts early
 	if s.early != nil {
 		first = feeders(s.plan, order)
-		slices.SortStableFunc(todo, func(a, b swarm.ContainerSpec) int { return boolInt(!first[a.Hostname]) - boolInt(!first[b.Hostname]) })
+		slices.SortStableFunc(todo, func(a, b engine.ContainerSpec) int { return boolInt(!first[a.Hostname]) - boolInt(!first[b.Hostname]) })
 	}
 	n := 0
 	for _, c := range todo {
@@ -184,7 +184,7 @@ func ensureContainers(ctx context.Context, s *state) error {
 	}
 	firstWave := newWave(n)
 	outer := ctx
-	results := make([]swarm.Container, len(todo))
+	results := make([]engine.Container, len(todo))
 	idx := make([]int, len(todo))
 	for i := range idx {
 		idx[i] = i
@@ -200,7 +200,7 @@ func ensureContainers(ctx context.Context, s *state) error {
 		}
 		s.early.nodeUp(outer, s, todo[i].Hostname, c)
 		if err != nil {
-			var missing *swarm.ImageMissingError
+			var missing *engine.ImageMissingError
 			if errors.As(err, &missing) {
 				return withReason("ImageMissing", err)
 			}
@@ -245,7 +245,7 @@ func boolInt(b bool) int {
 
 // wasCurrent tells whether the last status recorded c as its node's
 // container.
-func (s *state) wasCurrent(c swarm.Container) bool {
+func (s *state) wasCurrent(c engine.Container) bool {
 	if s.prev == nil || s.prev.Status == nil {
 		return false
 	}
@@ -283,7 +283,7 @@ func (s *state) prevNode(hostname string) *v1.NodeStatus {
 func probe(ctx context.Context, s *state) error {
 	type row struct {
 		host  string
-		procs []swarm.Process
+		procs []engine.Process
 	}
 	hosts := make([]string, 0, len(s.containers))
 	for h := range s.containers {
@@ -311,7 +311,7 @@ func probe(ctx context.Context, s *state) error {
 }
 
 // initPID is the process whose parent is outside the container.
-func initPID(ps []swarm.Process) int {
+func initPID(ps []engine.Process) int {
 	in := map[int]bool{}
 	for _, p := range ps {
 		in[p.PID] = true
@@ -330,14 +330,14 @@ const ldsoConf = "/etc/ld.so.conf.d/lvc-ovis.conf"
 // nodeFiles is everything written to a node: /etc/hosts, the OVIS
 // environment for ssh sessions, and the plan's files (ldmsd and slurm
 // configs).
-func nodeFiles(p *plan.Plan, n *plan.Node, hosts string) []swarm.File {
-	files := []swarm.File{
+func nodeFiles(p *plan.Plan, n *plan.Node, hosts string) []engine.File {
+	files := []engine.File{
 		{Path: "/etc/hosts", Content: []byte(hosts), Mode: 0o644},
 		{Path: "/etc/profile.d/lvc-ovis.sh", Content: []byte(profileScript(n.Env)), Mode: 0o644},
 		{Path: ldsoConf, Content: []byte(plan.OvisMount + "/lib\n"), Mode: 0o644},
 	}
 	for _, f := range n.Files {
-		files = append(files, swarm.File{Path: f.Path, Content: []byte(f.Content), Mode: f.Mode})
+		files = append(files, engine.File{Path: f.Path, Content: []byte(f.Content), Mode: f.Mode})
 	}
 	return files
 }
@@ -348,7 +348,7 @@ func profileScript(env v1.Env) string {
 	var b strings.Builder
 	b.WriteString("# Written by lvc: the node's environment for login shells.\n")
 	for _, e := range env {
-		b.WriteString("export " + e.Name + "=" + swarm.ShellQuote([]string{e.Value}) + "\n")
+		b.WriteString("export " + e.Name + "=" + engine.ShellQuote([]string{e.Value}) + "\n")
 	}
 	return b.String()
 }
@@ -363,7 +363,7 @@ func ensureFiles(ctx context.Context, s *state) error {
 		ips[h] = c.IP
 	}
 	hosts := s.plan.HostsFile(ips)
-	var kept []swarm.Container
+	var kept []engine.Container
 	for _, n := range s.plan.Nodes {
 		if !s.created[n.Hostname] {
 			kept = append(kept, s.containers[n.Hostname])
@@ -401,16 +401,16 @@ func ensureFiles(ctx context.Context, s *state) error {
 // writeFiles writes those of files that changed since the last write to
 // the container boot, in one exec, with ldconfig when the OVIS library
 // path is among them.
-func (s *state) writeFiles(ctx context.Context, host string, c swarm.Container, boot string, files []swarm.File) error {
+func (s *state) writeFiles(ctx context.Context, host string, c engine.Container, boot string, files []engine.File) error {
 	files = s.r.files.changed(boot, files)
 	if len(files) == 0 {
 		return nil
 	}
 	then := ""
-	if slices.ContainsFunc(files, func(f swarm.File) bool { return f.Path == ldsoConf }) {
+	if slices.ContainsFunc(files, func(f engine.File) bool { return f.Path == ldsoConf }) {
 		then = "ldconfig\n"
 	}
-	if _, err := swarm.Run(ctx, s.r.Runtime, c.ID, swarm.WriteFilesExec(files, then)); err != nil {
+	if _, err := engine.Run(ctx, s.r.Runtime, c.ID, engine.WriteFilesExec(files, then)); err != nil {
 		return fmt.Errorf("%s: %w", host, err)
 	}
 	s.r.files.written(boot, files)

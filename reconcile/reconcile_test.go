@@ -247,7 +247,7 @@ func TestReconcileDeadDaemonRestartsWithBackoff(t *testing.T) {
 	kill()
 	st := f.reconcile("c")
 	d := st.Status.Nodes[0].Daemons[1]
-	if d.Name != "ldmsd" || d.State != StateRunning || d.Restarts != 1 {
+	if d.Name != "ldmsd" || d.State != v1.DaemonRunning || d.Restarts != 1 {
 		t.Fatalf("after one death: %+v, want ldmsd Running restarts 1", d)
 	}
 	// A second death right away waits for the backoff, also through
@@ -256,21 +256,21 @@ func TestReconcileDeadDaemonRestartsWithBackoff(t *testing.T) {
 	for i := range 3 {
 		f.rt.resetCalls()
 		st = f.reconcile("c")
-		if d := st.Status.Nodes[0].Daemons[1]; d.State != StateBackOff || f.rt.calls["start"] != 0 {
+		if d := st.Status.Nodes[0].Daemons[1]; d.State != v1.DaemonBackOff || f.rt.calls["start"] != 0 {
 			t.Fatalf("reconcile %d after a second quick death: %+v, %d starts; want BackOff, none", i+1, d, f.rt.calls["start"])
 		}
 	}
 	// Once the backoff is over, it starts again and counts the restart.
 	f.advance(time.Minute)
 	st = f.reconcile("c")
-	if d := st.Status.Nodes[0].Daemons[1]; d.State != StateRunning || d.Restarts != 2 || d.QuickDeaths != 2 {
+	if d := st.Status.Nodes[0].Daemons[1]; d.State != v1.DaemonRunning || d.Restarts != 2 || d.QuickDeaths != 2 {
 		t.Errorf("after the backoff: %+v, want Running restarts 2 quickDeaths 2", d)
 	}
 	// A death after a stable run starts a new count: at once again.
 	f.advance(time.Minute)
 	kill()
 	st = f.reconcile("c")
-	if d := st.Status.Nodes[0].Daemons[1]; d.State != StateRunning || d.Restarts != 3 || d.QuickDeaths != 1 {
+	if d := st.Status.Nodes[0].Daemons[1]; d.State != v1.DaemonRunning || d.Restarts != 3 || d.QuickDeaths != 1 {
 		t.Errorf("after a death following a stable run: %+v, want Running restarts 3 quickDeaths 1", d)
 	}
 }
@@ -290,7 +290,7 @@ func TestReconcileRestartNeverStaysExited(t *testing.T) {
 	for i := range 3 {
 		f.rt.resetCalls()
 		st := f.reconcile("c")
-		if d := st.Status.Nodes[0].Daemons[0]; d.State != StateExited || f.rt.calls["start"] != 0 {
+		if d := st.Status.Nodes[0].Daemons[0]; d.State != v1.DaemonExited || f.rt.calls["start"] != 0 {
 			t.Fatalf("reconcile %d after its exit: %+v, %d starts; want Exited, none", i+1, d, f.rt.calls["start"])
 		}
 	}

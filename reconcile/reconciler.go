@@ -17,7 +17,7 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/sshd"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/plan"
 )
@@ -45,7 +45,7 @@ type Grace interface {
 }
 
 // Runtime is what the reconciler needs of a container engine.
-type Runtime = swarm.Runtime
+type Runtime = engine.Runtime
 
 // Reconciler converges clusters. It is safe for concurrent use on
 // different cluster names; the caller never reconciles one name twice at
@@ -203,7 +203,7 @@ func (r *Reconciler) invalid(ctx context.Context, name string, entry *store.Entr
 		obj.Status = &v1.LDMSDClusterStatus{}
 	}
 	msg := entry.Errs.Error()
-	changed := setCondition(&obj.Status.Conditions, v1.ConditionReady, v1.ConditionFalse, "InvalidManifest", msg, r.clock())
+	changed := v1.SetCondition(&obj.Status.Conditions, v1.ConditionReady, v1.ConditionFalse, "InvalidManifest", msg, r.clock())
 	obj.Status.Manifest = entry.File
 	if obj.Status.Phase == "" {
 		obj.Status.Phase = v1.PhasePending
@@ -247,7 +247,7 @@ func (r *Reconciler) absent(ctx context.Context, name string, prev *v1.LDMSDClus
 		if obj.Status == nil {
 			obj.Status = &v1.LDMSDClusterStatus{}
 		}
-		if setCondition(&obj.Status.Conditions, v1.ConditionReady, v1.ConditionFalse, "Orphaned", "no manifest declares this cluster and pruning is off: remove it with lvc delete "+name, r.clock()) {
+		if v1.SetCondition(&obj.Status.Conditions, v1.ConditionReady, v1.ConditionFalse, "Orphaned", "no manifest declares this cluster and pruning is off: remove it with lvc delete "+name, r.clock()) {
 			r.event(ctx, name, "Warning", "Orphaned", "", "manifest gone, pruning off: cluster kept")
 		}
 		return Result{}, r.Status.Write(obj)
@@ -272,7 +272,7 @@ func Delete(ctx context.Context, rt Runtime, cluster string, workers int) error 
 	if err != nil {
 		return err
 	}
-	if err := forEach(ctx, workers, cs, func(ctx context.Context, c swarm.Container) error {
+	if err := forEach(ctx, workers, cs, func(ctx context.Context, c engine.Container) error {
 		return rt.RemoveContainer(ctx, c.ID)
 	}); err != nil {
 		return err
@@ -300,15 +300,15 @@ type fileCache struct {
 
 func fileKey(boot, path string) string { return boot + "\x00" + path }
 
-func fileHash(f swarm.File) string {
+func fileHash(f engine.File) string {
 	return hashStrings(f.Path, string(f.Content), strconv.FormatUint(uint64(f.Mode), 8)+f.Owner)
 }
 
 // changed returns the files that differ from what was written to boot.
-func (f *fileCache) changed(boot string, files []swarm.File) []swarm.File {
+func (f *fileCache) changed(boot string, files []engine.File) []engine.File {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []swarm.File
+	var out []engine.File
 	for _, file := range files {
 		if f.m[fileKey(boot, file.Path)] != fileHash(file) {
 			out = append(out, file)
@@ -318,7 +318,7 @@ func (f *fileCache) changed(boot string, files []swarm.File) []swarm.File {
 }
 
 // written records files as written to boot.
-func (f *fileCache) written(boot string, files []swarm.File) {
+func (f *fileCache) written(boot string, files []engine.File) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.m == nil {
@@ -329,7 +329,7 @@ func (f *fileCache) written(boot string, files []swarm.File) {
 	}
 }
 
-func (f *fileCache) forgetCluster(cs []swarm.Container) {
+func (f *fileCache) forgetCluster(cs []engine.Container) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for k := range f.m {

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 )
 
 // SecretPath holds the cluster's secret on every node (mode 0400). The
@@ -31,7 +31,7 @@ func (s *secrets) forget(cluster string) {
 // get returns the cluster's secret: remembered, else read back from the
 // first node that has it (a controller restart, or a node re-created next
 // to kept ones), else new.
-func (s *secrets) get(ctx context.Context, rt Runtime, cluster string, nodes []swarm.Container) ([]byte, error) {
+func (s *secrets) get(ctx context.Context, rt Runtime, cluster string, nodes []engine.Container) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if k, ok := s.m[cluster]; ok {
@@ -39,7 +39,7 @@ func (s *secrets) get(ctx context.Context, rt Runtime, cluster string, nodes []s
 	}
 	var key []byte
 	for _, c := range nodes {
-		r, err := rt.Exec(ctx, c.ID, swarm.ExecOptions{Argv: []string{"cat", SecretPath}})
+		r, err := rt.Exec(ctx, c.ID, engine.ExecOptions{Argv: []string{"cat", SecretPath}})
 		if err != nil {
 			return nil, err
 		}

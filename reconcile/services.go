@@ -15,7 +15,7 @@ import (
 	"github.com/ovis-hpc/lvc/drivers/ldmsd"
 	"github.com/ovis-hpc/lvc/drivers/slurm"
 	"github.com/ovis-hpc/lvc/drivers/sshd"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/plan"
 )
 
@@ -56,7 +56,7 @@ func (s *state) daemonsReady(name string) (bool, string) {
 	var bad []string
 	for _, n := range s.plan.Nodes {
 		for _, d := range s.daemons[n.Hostname] {
-			if d.Name == name && d.State != StateRunning {
+			if d.Name == name && d.State != v1.DaemonRunning {
 				bad = append(bad, fmt.Sprintf("%s on %s is %s", name, n.Hostname, d.State))
 			}
 		}
@@ -119,7 +119,7 @@ func ensureSlurm(ctx context.Context, s *state) error {
 	}
 	if started {
 		svc := s.containers[s.plan.ServiceNode]
-		if _, err := s.r.Runtime.Exec(ctx, svc.ID, swarm.WaitListeningExec(slurm.SlurmctldPort, 3*time.Second)); err != nil {
+		if _, err := s.r.Runtime.Exec(ctx, svc.ID, engine.WaitListeningExec(slurm.SlurmctldPort, 3*time.Second)); err != nil {
 			return err
 		}
 	}
@@ -144,7 +144,7 @@ func ensureSlurm(ctx context.Context, s *state) error {
 		return nil
 	}
 	svc := s.containers[s.plan.ServiceNode]
-	r, err := s.r.Runtime.Exec(ctx, svc.ID, swarm.ExecOptions{Argv: slurm.SinfoArgv()})
+	r, err := s.r.Runtime.Exec(ctx, svc.ID, engine.ExecOptions{Argv: slurm.SinfoArgv()})
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func ensureLdmsd(ctx context.Context, s *state) error {
 	err := forEach(ctx, s.r.workers(), nodes, func(ctx context.Context, node string) error {
 		d := checks[node]
 		ds := s.daemon(node, d.Name)
-		if ds == nil || ds.State != StateRunning || d.Port == 0 {
+		if ds == nil || ds.State != v1.DaemonRunning || d.Port == 0 {
 			return nil
 		}
 		// An idle resync costs no exec: a daemon seen listening with sets,
@@ -206,7 +206,7 @@ func ensureLdmsd(ctx context.Context, s *state) error {
 			ds.Listening, ds.Sets = true, prev.Sets
 			return nil
 		}
-		r, err := s.r.Runtime.Exec(ctx, s.containers[node].ID, swarm.ExecOptions{Argv: []string{"sh", "-c", ldmsd.CheckScript(d.Xprt, d.Port, d.Auth)}})
+		r, err := s.r.Runtime.Exec(ctx, s.containers[node].ID, engine.ExecOptions{Argv: []string{"sh", "-c", ldmsd.CheckScript(d.Xprt, d.Port, d.Auth)}})
 		if err != nil {
 			return err
 		}
@@ -241,7 +241,7 @@ func (s *state) prevCondition(typ string) *v1.Condition {
 	if s.prev == nil || s.prev.Status == nil {
 		return nil
 	}
-	return findCondition(s.prev.Status.Conditions, typ)
+	return v1.FindCondition(s.prev.Status.Conditions, typ)
 }
 
 // sameDaemonPIDs tells whether every daemon of specs runs with the PID the
@@ -249,7 +249,7 @@ func (s *state) prevCondition(typ string) *v1.Condition {
 func (s *state) sameDaemonPIDs(specs []daemonSpec) bool {
 	for _, d := range specs {
 		prev, now := s.prevDaemon(d.node, d.name), s.daemon(d.node, d.name)
-		if prev == nil || now == nil || prev.PID != now.PID || now.State != StateRunning {
+		if prev == nil || now == nil || prev.PID != now.PID || now.State != v1.DaemonRunning {
 			return false
 		}
 	}
@@ -273,15 +273,15 @@ func fileExists(p string) bool {
 
 // serviceFiles are the secret-derived files of a node: the cluster
 // secret itself, SSH keys and known_hosts, and the munge key.
-func (s *state) serviceFiles(n *plan.Node, hosts []sshd.Host) ([]swarm.File, error) {
-	files := []swarm.File{{Path: SecretPath, Content: []byte(fmt.Sprintf("%x\n", s.secret)), Mode: 0o400}}
+func (s *state) serviceFiles(n *plan.Node, hosts []sshd.Host) ([]engine.File, error) {
+	files := []engine.File{{Path: SecretPath, Content: []byte(fmt.Sprintf("%x\n", s.secret)), Mode: 0o400}}
 	if slices.Contains(s.plan.Services, v1.ServiceSshd) {
 		sf, err := s.r.sshKeys.Files(s.secret, s.name(), n.Hostname, hosts)
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range sf {
-			files = append(files, swarm.File{Path: f.Path, Content: f.Content, Mode: f.Mode})
+			files = append(files, engine.File{Path: f.Path, Content: f.Content, Mode: f.Mode})
 		}
 	}
 	if slices.Contains(s.plan.Services, v1.ServiceMunged) {
@@ -289,7 +289,7 @@ func (s *state) serviceFiles(n *plan.Node, hosts []sshd.Host) ([]swarm.File, err
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, swarm.File{Path: slurm.MungeKeyPath, Content: key, Mode: 0o400, Owner: slurm.MungeUser + ":" + slurm.MungeUser})
+		files = append(files, engine.File{Path: slurm.MungeKeyPath, Content: key, Mode: 0o400, Owner: slurm.MungeUser + ":" + slurm.MungeUser})
 	}
 	return files, nil
 }

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/plan"
 )
@@ -27,11 +27,11 @@ type state struct {
 	entry *store.Entry
 
 	mu         sync.Mutex // guards procs and requeue, which node workers share
-	network    swarm.Network
-	containers map[string]swarm.Container // by hostname
-	procs      map[string][]swarm.Process // by hostname, from Top
-	boots      map[string]string          // by hostname: container ID @ init PID
-	created    map[string]bool            // hostnames created in this call
+	network    engine.Network
+	containers map[string]engine.Container // by hostname
+	procs      map[string][]engine.Process // by hostname, from Top
+	boots      map[string]string           // by hostname: container ID @ init PID
+	created    map[string]bool             // hostnames created in this call
 	daemons    map[string][]v1.DaemonStatus
 	stopped    map[string]bool   // "node/daemon" stopped on purpose
 	peers      map[string]string // "node/daemon" → peers it runs with (annotationPeers)
@@ -56,7 +56,7 @@ func newState(r *Reconciler, c *v1.LDMSDCluster, p *plan.Plan, prev *v1.LDMSDClu
 		_ = json.Unmarshal([]byte(prev.Metadata.Annotations[annotationPeers]), &peers)
 	}
 	return &state{r: r, plan: p, obj: c, prev: prev, entry: entry,
-		containers: map[string]swarm.Container{}, procs: map[string][]swarm.Process{}, boots: map[string]string{},
+		containers: map[string]engine.Container{}, procs: map[string][]engine.Process{}, boots: map[string]string{},
 		created: map[string]bool{}, daemons: map[string][]v1.DaemonStatus{}, peers: peers}
 }
 
@@ -66,16 +66,16 @@ func (s *state) setCondition(typ, status, reason, msg string) bool {
 	if typ == "" {
 		return false
 	}
-	return setCondition(&s.obj.Status.Conditions, typ, status, reason, msg, s.r.clock())
+	return v1.SetCondition(&s.obj.Status.Conditions, typ, status, reason, msg, s.r.clock())
 }
 
-func (s *state) procsOf(node string) []swarm.Process {
+func (s *state) procsOf(node string) []engine.Process {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.procs[node]
 }
 
-func (s *state) setProcs(node string, ps []swarm.Process) {
+func (s *state) setProcs(node string, ps []engine.Process) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.procs[node] = ps
@@ -110,7 +110,7 @@ func (s *state) finish(runErr error) Result {
 	}
 	notReady := []string{}
 	for _, typ := range wantedConditions(s.plan) {
-		c := findCondition(st.Conditions, typ)
+		c := v1.FindCondition(st.Conditions, typ)
 		if c == nil {
 			s.setCondition(typ, v1.ConditionUnknown, "NotReconciled", "an earlier phase has not converged")
 			notReady = append(notReady, typ)
@@ -158,30 +158,6 @@ func wantedConditions(p *plan.Plan) []string {
 		}
 	}
 	return out
-}
-
-func findCondition(cs []v1.Condition, typ string) *v1.Condition {
-	for i := range cs {
-		if cs[i].Type == typ {
-			return &cs[i]
-		}
-	}
-	return nil
-}
-
-// setCondition sets a condition, keeping its transition time unless the
-// status changes; it reports whether status, reason or message changed.
-func setCondition(cs *[]v1.Condition, typ, status, reason, msg string, now time.Time) bool {
-	if c := findCondition(*cs, typ); c != nil {
-		changed := c.Status != status || c.Reason != reason || c.Message != msg
-		if c.Status != status {
-			c.LastTransitionTime = now.UTC().Truncate(time.Second)
-		}
-		c.Status, c.Reason, c.Message = status, reason, msg
-		return changed
-	}
-	*cs = append(*cs, v1.Condition{Type: typ, Status: status, Reason: reason, Message: msg, LastTransitionTime: now.UTC().Truncate(time.Second)})
-	return true
 }
 
 // reasonedError carries a condition reason for the failing phase.

@@ -14,7 +14,8 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	_ "github.com/ovis-hpc/lvc/drivers/swarm" // the engine driver engine.Connect uses
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/controller"
 	"github.com/ovis-hpc/lvc/internal/logging"
 	"github.com/ovis-hpc/lvc/internal/store"
@@ -72,7 +73,7 @@ func run(ctx context.Context, opts controller.Options) error {
 		return err
 	}
 	defer release()
-	rt, closeRT, err := swarm.Connect(ctx)
+	rt, closeRT, err := engine.Connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/cluster"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/store"
 )
 
@@ -48,10 +48,13 @@ func newClient(ctx context.Context, g *globalOptions, progress func(*v1.LDMSDClu
 	return cluster.New(ctx, cluster.Options{ManifestsDir: g.Manifests, StatusDir: g.StatusDir, Progress: progress})
 }
 
-// engine is the Docker engine hosting container id, for what Runtime does
-// not offer (streamed and interactive exec, copy, container logs).
-func engine(ctx context.Context, c *cluster.Client, id string) (*swarm.Engine, error) {
-	return swarm.EngineOf(ctx, c.Runtime(), id)
+// interactive is the client's engine for what the reconciler's Runtime
+// does not offer: streamed and interactive exec, copy, container logs.
+func interactive(c *cluster.Client) (engine.Interactive, error) {
+	if i, ok := c.Runtime().(engine.Interactive); ok {
+		return i, nil
+	}
+	return nil, fmt.Errorf("engine %T cannot stream an exec, copy files or show logs", c.Runtime())
 }
 
 // notFound is kubectl's message for an unknown object.
@@ -109,19 +112,6 @@ func serviceNode(ctx context.Context, c *cluster.Client, name string) (*cluster.
 		return nil, fmt.Errorf("%w: it has no containers", notFound(name))
 	}
 	return node(ctx, c, name, cs[len(cs)-1].Hostname)
-}
-
-// condition returns the condition typ of a status object, or nil.
-func condition(obj *v1.LDMSDCluster, typ string) *v1.Condition {
-	if obj == nil || obj.Status == nil {
-		return nil
-	}
-	for i := range obj.Status.Conditions {
-		if obj.Status.Conditions[i].Type == typ {
-			return &obj.Status.Conditions[i]
-		}
-	}
-	return nil
 }
 
 // progressPrinter prints each condition of the status objects it is

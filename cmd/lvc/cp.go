@@ -12,11 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
 	"github.com/spf13/cobra"
 
 	"github.com/ovis-hpc/lvc/cluster"
+	"github.com/ovis-hpc/lvc/engine"
 )
 
 // nodePath is the container side of cp: NAME:NODE:/path.
@@ -81,40 +80,33 @@ before its first slash must be written ./a:b:c.`,
 			if err != nil {
 				return err
 			}
-			e, err := engine(ctx, c, ct.ID)
+			e, err := interactive(c)
 			if err != nil {
 				return err
 			}
 			if dstNode {
-				return copyToNode(ctx, e.Client(), ct, args[0], dst.Path)
+				return copyToNode(ctx, e, ct, args[0], dst.Path)
 			}
-			return copyFromNode(ctx, e.Client(), ct, src.Path, args[1])
+			return copyFromNode(ctx, e, ct, src.Path, args[1])
 		},
 	}
 }
 
-// copyClient is the part of the Docker client cp needs.
-type copyClient interface {
-	CopyToContainer(ctx context.Context, id, dstPath string, content io.Reader, opts container.CopyToContainerOptions) error
-	CopyFromContainer(ctx context.Context, id, srcPath string) (io.ReadCloser, container.PathStat, error)
-	ContainerStatPath(ctx context.Context, id, path string) (container.PathStat, error)
-}
-
 // copyToNode copies the host path src to dst in the container, through
 // a tar stream, as docker cp does.
-func copyToNode(ctx context.Context, cli copyClient, ct *cluster.Container, src, dst string) error {
+func copyToNode(ctx context.Context, cli engine.Interactive, ct *cluster.Container, src, dst string) error {
 	fi, err := os.Stat(src)
 	if err != nil {
 		return fmt.Errorf("cp: %w", err)
 	}
 	dir, name := path.Dir(dst), path.Base(dst)
-	st, err := cli.ContainerStatPath(ctx, ct.ID, dst)
+	st, err := cli.StatPath(ctx, ct.ID, dst)
 	switch {
 	case err == nil && st.Mode.IsDir():
 		dir, name = dst, filepath.Base(src)
 	case err == nil && fi.IsDir():
 		return fmt.Errorf("cp: %s on %s is not a directory: cannot copy directory %s over it", dst, ct.Hostname, src)
-	case err != nil && !cerrdefs.IsNotFound(err):
+	case err != nil && !errors.Is(err, engine.ErrNotFound):
 		return fmt.Errorf("cp: stat %s on %s: %w", dst, ct.Hostname, err)
 	case err != nil && strings.HasSuffix(dst, "/"):
 		return fmt.Errorf("cp: directory %s does not exist on %s", dst, ct.Hostname)
@@ -124,7 +116,7 @@ func copyToNode(ctx context.Context, cli copyClient, ct *cluster.Container, src,
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeTar(pw, src, fi, name)) }()
-	err = cli.CopyToContainer(ctx, ct.ID, dir, pr, container.CopyToContainerOptions{})
+	err = cli.CopyTo(ctx, ct.ID, dir, pr)
 	pr.CloseWithError(errors.New("copy ended"))
 	if err != nil {
 		return fmt.Errorf("cp %s to %s:%s: %w", src, ct.Hostname, dst, err)
@@ -195,8 +187,8 @@ func writeTar(w io.Writer, src string, fi fs.FileInfo, name string) error {
 }
 
 // copyFromNode copies src in the container to the host path dst.
-func copyFromNode(ctx context.Context, cli copyClient, ct *cluster.Container, src, dst string) error {
-	rc, st, err := cli.CopyFromContainer(ctx, ct.ID, src)
+func copyFromNode(ctx context.Context, cli engine.Interactive, ct *cluster.Container, src, dst string) error {
+	rc, st, err := cli.CopyFrom(ctx, ct.ID, src)
 	if err != nil {
 		return fmt.Errorf("cp %s:%s: %w", ct.Hostname, src, err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/cluster"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/plan"
 )
 
@@ -103,7 +103,7 @@ func diffCluster(ctx context.Context, c *cluster.Client, obj *v1.LDMSDCluster) (
 		}
 		return []string{fmt.Sprintf("cluster would be created: %d nodes (%s)", len(want.Nodes), strings.Join(nodes, ", "))}, nil
 	}
-	byHost := map[string]swarm.Container{}
+	byHost := map[string]engine.Container{}
 	for _, ct := range live {
 		byHost[ct.Node] = ct
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/creack/pty"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/controller"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/internal/testenv"
@@ -140,7 +140,7 @@ func (s *syncBuffer) String() string {
 }
 
 // execIn runs argv on a node directly, for checks.
-func execIn(t *testing.T, rt swarm.Runtime, cluster, node string, argv ...string) swarm.ExecResult {
+func execIn(t *testing.T, rt engine.Runtime, cluster, node string, argv ...string) engine.ExecResult {
 	t.Helper()
 	cs, err := rt.Containers(t.Context(), cluster)
 	if err != nil {
@@ -148,7 +148,7 @@ func execIn(t *testing.T, rt swarm.Runtime, cluster, node string, argv ...string
 	}
 	for _, c := range cs {
 		if c.Node == node {
-			r, err := rt.Exec(t.Context(), c.ID, swarm.ExecOptions{Argv: argv})
+			r, err := rt.Exec(t.Context(), c.ID, engine.ExecOptions{Argv: argv})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,7 +156,7 @@ func execIn(t *testing.T, rt swarm.Runtime, cluster, node string, argv ...string
 		}
 	}
 	t.Fatalf("cluster %s has no node %s", cluster, node)
-	return swarm.ExecResult{}
+	return engine.ExecResult{}
 }
 
 // Apply validates everything before it writes anything, and says
@@ -359,8 +359,8 @@ func TestE2ECommands(t *testing.T) {
 		other := newLvcEnv(t)
 		owned := false
 		if cs, _ := rt.Containers(t.Context(), name); len(cs) > 0 {
-			owned = cs[0].Labels[swarm.LabelOwner] != ""
-			if got, want := cs[0].Labels[swarm.LabelOwner], ownerOf(e.status); owned && got != want {
+			owned = cs[0].Labels[engine.LabelOwner] != ""
+			if got, want := cs[0].Labels[engine.LabelOwner], ownerOf(e.status); owned && got != want {
 				t.Errorf("owner label = %q, want %q", got, want)
 			}
 		}

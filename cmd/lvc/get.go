@@ -17,7 +17,7 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/cluster"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/store"
 )
 
@@ -170,7 +170,7 @@ func printTable(w io.Writer, all []cluster.Summary, owner map[string]string, wid
 	fmt.Fprintln(tw, header)
 	for _, s := range all {
 		ready := "-"
-		if c := condition(s.Status, v1.ConditionReady); c != nil {
+		if c := s.Status.Condition(v1.ConditionReady); c != nil {
 			ready = c.Status
 		}
 		row := fmt.Sprintf("%s\t%s\t%s\t%d/%d\t%s", s.Name, phase(s), ready, s.Running, s.Containers, age(created(s.Status), now))
@@ -231,10 +231,10 @@ func ownerOf(statusDir string) string {
 // clusterOwners maps each cluster to the lvc.owner label of its objects
 // (several, comma-separated, in the unlikely case they differ); clusters
 // made before owners existed have none.
-func clusterOwners(ctx context.Context, rt swarm.Runtime) (map[string]string, error) {
+func clusterOwners(ctx context.Context, rt engine.Runtime) (map[string]string, error) {
 	seen := map[string][]string{}
 	add := func(cluster string, labels map[string]string) {
-		if o := labels[swarm.LabelOwner]; o != "" && !slices.Contains(seen[cluster], o) {
+		if o := labels[engine.LabelOwner]; o != "" && !slices.Contains(seen[cluster], o) {
 			seen[cluster] = append(seen[cluster], o)
 		}
 	}

@@ -40,7 +40,7 @@ are reached by their aliases, e.g. -h agg-2.`,
 			if err != nil {
 				return err
 			}
-			e, err := engine(ctx, c, ct.ID)
+			e, err := interactive(c)
 			if err != nil {
 				return err
 			}

@@ -9,12 +9,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/spf13/cobra"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/slurm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/plan"
 )
 
@@ -60,12 +59,12 @@ container's log (docker logs). -f follows until interrupted.`,
 			if err != nil {
 				return err
 			}
-			e, err := engine(ctx, c, ct.ID)
+			e, err := interactive(c)
 			if err != nil {
 				return err
 			}
 			if len(args) == 2 {
-				return containerLogs(ctx, cmd, e.Client(), ct.ID, follow, tail)
+				return containerLogs(ctx, cmd, e, ct.ID, follow, tail)
 			}
 			st, err := c.Cluster(args[0]).Status()
 			if err != nil {
@@ -156,25 +155,7 @@ func ldmsdLogFile(st *v1.LDMSDCluster, hostname string) string {
 	return v1.DefaultLogFile
 }
 
-// dockerLogs is the part of the Docker client containerLogs needs.
-type dockerLogs interface {
-	ContainerLogs(ctx context.Context, id string, opts container.LogsOptions) (io.ReadCloser, error)
-}
-
 // containerLogs prints a container's own log, as docker logs does.
-func containerLogs(ctx context.Context, cmd *cobra.Command, cli dockerLogs, id string, follow bool, tail int) error {
-	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow, Tail: "all"}
-	if tail >= 0 {
-		opts.Tail = strconv.Itoa(tail)
-	}
-	rc, err := cli.ContainerLogs(ctx, id, opts)
-	if err != nil {
-		return fmt.Errorf("container logs: %w", err)
-	}
-	defer rc.Close()
-	_, err = stdcopy.StdCopy(cmd.OutOrStdout(), cmd.ErrOrStderr(), rc)
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
+func containerLogs(ctx context.Context, cmd *cobra.Command, e engine.Interactive, id string, follow bool, tail int) error {
+	return e.ContainerLogs(ctx, id, engine.LogOptions{Follow: follow, Tail: tail}, cmd.OutOrStdout(), cmd.ErrOrStderr())
 }

@@ -118,7 +118,7 @@ column names (JOBID, STATE, NODELIST, ...).`,
 			if len(args) > 1 {
 				argv = append(argv, "-j", joinInts(jobs))
 			}
-			e, err := engine(ctx, c, svc.ID)
+			e, err := interactive(c)
 			if err != nil {
 				return err
 			}

@@ -114,7 +114,7 @@ func waitCondition(ctx context.Context, cl *cluster.Cluster, typ, status string)
 		if err != nil {
 			return err
 		}
-		if c := condition(st, typ); c != nil && c.Status == status {
+		if c := st.Condition(typ); c != nil && c.Status == status {
 			return nil
 		}
 		select {
@@ -134,7 +134,7 @@ func conditionNow(cl *cluster.Cluster, typ string) string {
 	case st == nil || st.Status == nil:
 		return "no status yet"
 	}
-	c := condition(st, typ)
+	c := st.Condition(typ)
 	if c == nil {
 		return "the status has no condition " + typ
 	}

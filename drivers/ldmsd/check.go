@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 )
 
 // CheckScript is a sh script, run on the daemon's node, that prints
@@ -19,7 +19,7 @@ func CheckScript(xprt string, port int, auth string) string {
 	}
 	return fmt.Sprintf(`if %s; then echo listening; else echo not-listening; fi
 %s 2>/dev/null | grep -c . || true
-`, swarm.ListeningTest(port), ls)
+`, engine.ListeningTest(port), ls)
 }
 
 // ParseCheck reads CheckScript's output.

@@ -432,16 +432,6 @@ func (s *Swarm) listAll(ctx context.Context, cluster string) (out []Container, f
 	return out, failed, errors.Join(errs...)
 }
 
-// ImageMissingError says a node lacks the image a container needs: with
-// no registry, images reach nodes only by `lvc image load`.
-type ImageMissingError struct {
-	Image, Node string
-}
-
-func (e *ImageMissingError) Error() string {
-	return fmt.Sprintf("image %s is not on swarm node %s: distribute it with lvc image load %s", e.Image, e.Node, e.Image)
-}
-
 // EnsureContainer starts a known container where it is, or places a new
 // one on the eligible node with the fewest running containers.
 func (s *Swarm) EnsureContainer(ctx context.Context, spec ContainerSpec) (Container, error) {
@@ -489,7 +479,7 @@ func (s *Swarm) candidates(ctx context.Context, spec ContainerSpec, engines map[
 	var missing []string
 	for _, n := range s.Nodes() {
 		e, ok := engines[n.ID]
-		if !ok || !spec.Placement.matches(n) {
+		if !ok || !placementMatches(spec.Placement, n) {
 			continue
 		}
 		if _, err := e.cli.ImageInspect(ctx, spec.Image); err != nil {

@@ -2,101 +2,48 @@ package swarm
 
 import (
 	"context"
-	"io"
-	"strings"
-	"time"
+
+	"github.com/ovis-hpc/lvc/engine"
 )
 
-// Runtime is the seam between the reconciler and a container engine. The
-// Docker implementation is Engine; tests use an in-memory fake.
-type Runtime interface {
-	// EnsureNetwork returns the cluster's network, creating it when missing.
-	// Idempotent and safe to call concurrently.
-	EnsureNetwork(ctx context.Context, spec NetworkSpec) (Network, error)
-	// Networks lists lvc's networks of cluster ("" for all clusters).
-	Networks(ctx context.Context, cluster string) ([]Network, error)
-	// RemoveNetwork removes a network; a missing one is not an error.
-	RemoveNetwork(ctx context.Context, id string) error
+// The engine seam's names, for this driver's own code.
+type (
+	Runtime           = engine.Runtime
+	NetworkSpec       = engine.NetworkSpec
+	Network           = engine.Network
+	Mount             = engine.Mount
+	ContainerSpec     = engine.ContainerSpec
+	Placement         = engine.Placement
+	Container         = engine.Container
+	ExecOptions       = engine.ExecOptions
+	ExecResult        = engine.ExecResult
+	Process           = engine.Process
+	Event             = engine.Event
+	File              = engine.File
+	ExecError         = engine.ExecError
+	ImageMissingError = engine.ImageMissingError
+)
 
-	// Containers lists lvc's containers of cluster ("" for all), running or not.
-	Containers(ctx context.Context, cluster string) ([]Container, error)
-	// EnsureContainer creates and starts the container when missing, starts
-	// it when stopped, and returns it. Idempotent and safe to call concurrently.
-	EnsureContainer(ctx context.Context, spec ContainerSpec) (Container, error)
-	// RemoveContainer force-removes a container; a missing one is not an error.
-	RemoveContainer(ctx context.Context, id string) error
+const (
+	DaemonTag    = engine.DaemonTag
+	LabelCluster = engine.LabelCluster
+	LabelNode    = engine.LabelNode
+	LabelIndex   = engine.LabelIndex
+	LabelHash    = engine.LabelHash
+	LabelOwner   = engine.LabelOwner
+)
 
-	// Exec runs argv in a container and waits for it. A non-zero exit code
-	// is data in the result, not an error.
-	Exec(ctx context.Context, id string, opts ExecOptions) (ExecResult, error)
-	// Start runs argv in a container detached, with stdio going nowhere
-	// (callers redirect inside argv).
-	Start(ctx context.Context, id string, argv, env []string, user string) error
-	// WriteFiles writes files in one exec, in place, contents on stdin.
-	WriteFiles(ctx context.Context, id string, files []File) error
-	// ReadFile returns a file of a container.
-	ReadFile(ctx context.Context, id, path string) ([]byte, error)
-	// Top lists a container's processes without starting an exec.
-	Top(ctx context.Context, id string) ([]Process, error)
+var (
+	Run               = engine.Run
+	ShellQuote        = engine.ShellQuote
+	WriteFilesExec    = engine.WriteFilesExec
+	WriteFilesScript  = engine.WriteFilesScript
+	ListeningTest     = engine.ListeningTest
+	WaitListeningExec = engine.WaitListeningExec
+)
 
-	// Events streams lvc's container events, and network events that cut
-	// containers off (Event.Network set), until ctx ends, reconnecting
-	// without losing events. The channel is closed when ctx ends.
-	Events(ctx context.Context) <-chan Event
-}
-
-// NetworkSpec describes a cluster network.
-type NetworkSpec struct {
-	Name    string
-	Cluster string
-	Subnet  string // optional CIDR
-	Labels  map[string]string
-}
-
-// Network is an observed network.
-type Network struct {
-	ID      string
-	Name    string
-	Cluster string
-	Labels  map[string]string
-}
-
-// Mount is a bind mount of a host path.
-type Mount struct {
-	Source   string
-	Target   string
-	ReadOnly bool
-}
-
-// ContainerSpec describes one node container.
-type ContainerSpec struct {
-	Name     string
-	Hostname string
-	Image    string
-	Network  string
-	Aliases  []string // extra DNS names on the network
-	Env      []string
-	Mounts   []Mount
-	CapAdd   []string
-	CapDrop  []string
-	Labels   map[string]string // must include LabelCluster
-	// Placement restricts the swarm nodes a new container may go to.
-	Placement Placement
-	// BeforeStart, when set, is called once the container exists and
-	// before it is started; an error stops EnsureContainer. The engine
-	// attaches starting containers to an overlay network about one at a
-	// time, so callers use it to order starts.
-	BeforeStart func(context.Context) error
-}
-
-// Placement restricts where a container may run on a multi-node swarm:
-// a node hostname, node labels, or both; empty means anywhere.
-type Placement struct {
-	Node   string
-	Labels map[string]string
-}
-
-func (p Placement) matches(n SwarmNode) bool {
+// placementMatches tells whether swarm node n meets p.
+func placementMatches(p Placement, n SwarmNode) bool {
 	if p.Node != "" && p.Node != n.Hostname {
 		return false
 	}
@@ -108,79 +55,18 @@ func (p Placement) matches(n SwarmNode) bool {
 	return true
 }
 
-func (p Placement) String() string {
-	var parts []string
-	if p.Node != "" {
-		parts = append(parts, "node "+p.Node)
-	}
-	for k, v := range p.Labels {
-		parts = append(parts, k+"="+v)
-	}
-	if len(parts) == 0 {
-		return "anywhere"
-	}
-	return strings.Join(parts, ", ")
+func init() {
+	engine.Register(func(ctx context.Context) (engine.Runtime, func() error, error) { return Connect(ctx) })
 }
 
-// Container is an observed container.
-type Container struct {
-	ID        string
-	Name      string
-	Cluster   string
-	Node      string // lvc hostname, node-<i>
-	Hash      string
-	Running   bool
-	State     string
-	IP        string // address on the cluster network, when attached
-	Network   string // the cluster network's name, when attached
-	SwarmNode string
-	Labels    map[string]string
-	// InitPID is the host PID of the container's init while it runs, when
-	// known (EnsureContainer knows it; a listing does not).
-	InitPID int
-}
+var (
+	_ engine.Ownable   = (*Engine)(nil)
+	_ engine.Ownable   = (*Swarm)(nil)
+	_ engine.Refresher = (*Swarm)(nil)
+)
 
-// ExecOptions configures Exec.
-type ExecOptions struct {
-	Argv  []string
-	Env   []string
-	User  string
-	Stdin io.Reader // optional
-}
+// ForOwner implements engine.Ownable.
+func (e *Engine) ForOwner(owner string) engine.Runtime { return e.WithOwner(owner) }
 
-// ExecResult is the outcome of a finished exec.
-type ExecResult struct {
-	ExitCode int
-	Stdout   []byte
-	Stderr   []byte
-}
-
-// Process is one row of a container's process table.
-type Process struct {
-	PID     int
-	PPID    int
-	Command string // full command line
-}
-
-// DaemonTag is in the command line of every daemon lvc starts, so that
-// the exec_die of a daemon can be told from that of a probe.
-const DaemonTag = "lvc-daemon:"
-
-// Event is a container event of one of lvc's clusters, or a network
-// event that may concern one.
-type Event struct {
-	// Cluster is the container's cluster label; empty for network events.
-	Cluster string
-	// Network is the network's name for network events (lvc names a
-	// cluster's network after the cluster, but other networks' events
-	// come too: the receiver tells them apart).
-	Network   string
-	Container string // container name; a network event's container ID
-	Action    string // e.g. die, start, destroy, exec_die; disconnect, destroy, remove for networks
-	// Exec is the command of an exec_die's exec, when its exec_create
-	// was seen; ExecUnseen is true when it was not (the exec began before
-	// the stream did: a daemon a previous controller started, say).
-	Exec       string
-	ExecUnseen bool
-	Time       time.Time
-}
+// ForOwner implements engine.Ownable.
+func (s *Swarm) ForOwner(owner string) engine.Runtime { return s.WithOwner(owner) }

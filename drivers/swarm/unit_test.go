@@ -99,7 +99,7 @@ func TestPlacementMatches(t *testing.T) {
 		{Placement{Node: "n2", Labels: map[string]string{"gpu": "no", "rack": "r1"}}, true},
 		{Placement{Labels: map[string]string{"zone": "a"}}, false},
 	} {
-		if got := tc.p.matches(n); got != tc.want {
+		if got := placementMatches(tc.p, n); got != tc.want {
 			t.Errorf("%v.matches(n2 rack=r1 gpu=no) = %v, want %v", tc.p, got, tc.want)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/cluster"
+	_ "github.com/ovis-hpc/lvc/drivers/swarm" // the engine driver cluster.New connects with
 	"github.com/ovis-hpc/lvc/tada"
 )
 

@@ -28,6 +28,7 @@ import (
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/cluster"
 	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/controller"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/reconcile"
@@ -216,7 +217,7 @@ func (b *bench) name(prefix string) string {
 func (b *bench) floor(ctx context.Context, n int) (time.Duration, error) {
 	name := b.name("floor")
 	cli := b.e.Client()
-	labels := map[string]string{swarm.LabelCluster: name}
+	labels := map[string]string{engine.LabelCluster: name}
 	defer b.clean(ctx, name)
 	start := time.Now()
 	if _, err := cli.NetworkCreate(ctx, name, network.CreateOptions{Driver: "overlay", Scope: "swarm", Attachable: true, Labels: labels}); err != nil {
@@ -466,7 +467,7 @@ func (b *bench) repair(ctx context.Context) error {
 	return nil
 }
 
-func topPID(ctx context.Context, rt swarm.Runtime, id, exe string) int {
+func topPID(ctx context.Context, rt engine.Runtime, id, exe string) int {
 	ps, _ := rt.Top(ctx, id)
 	for _, p := range ps {
 		if f := strings.Fields(p.Command); len(f) > 0 && filepath.Base(strings.TrimSuffix(f[0], ":")) == exe {

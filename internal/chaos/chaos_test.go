@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/chaos"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/internal/testenv"
@@ -132,7 +133,7 @@ func (m *matrix) count() int {
 }
 
 func (m *matrix) exec(id string, argv ...string) string {
-	r, err := m.rt.Exec(m.t.Context(), id, swarm.ExecOptions{Argv: argv})
+	r, err := m.rt.Exec(m.t.Context(), id, engine.ExecOptions{Argv: argv})
 	if err != nil {
 		m.t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/internal/testenv"
 	"github.com/ovis-hpc/lvc/plan"
@@ -192,7 +193,7 @@ func procExe(cmd string) string {
 // every node's container ID and IP in the status are the live ones; every
 // daemon is Running there with a PID that the container's process table
 // shows for that program, and no program runs twice.
-func check(ctx context.Context, rt swarm.Runtime, st store.Status, w wanted) (snapshot, string) {
+func check(ctx context.Context, rt engine.Runtime, st store.Status, w wanted) (snapshot, string) {
 	s := snapshot{containers: map[string]string{}, ips: map[string]string{}, pids: map[string]int{}, restarts: map[string]int{}}
 	c, err := st.Read(w.name)
 	switch {
@@ -223,7 +224,7 @@ func check(ctx context.Context, rt swarm.Runtime, st store.Status, w wanted) (sn
 		return s, fmt.Sprintf("%d containers and %d networks labelled for the cluster, want %d and 1", len(cs), len(ns), len(w.nodes))
 	}
 	s.network = ns[0].ID
-	live := map[string]swarm.Container{}
+	live := map[string]engine.Container{}
 	for _, ct := range cs {
 		if _, dup := live[ct.Node]; dup {
 			return s, "two containers for " + ct.Node

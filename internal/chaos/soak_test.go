@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/chaos"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/internal/testenv"
@@ -140,7 +140,7 @@ func TestChaosSoak(t *testing.T) {
 		default:
 			ds := wants[n].daemons[node]
 			d := ds[rand.IntN(len(ds))]
-			if _, err := rt.Exec(t.Context(), id, swarm.ExecOptions{Argv: []string{"pkill", "-KILL", "-x", d}}); err == nil {
+			if _, err := rt.Exec(t.Context(), id, engine.ExecOptions{Argv: []string{"pkill", "-KILL", "-x", d}}); err == nil {
 				kills++
 			}
 		}

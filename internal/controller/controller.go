@@ -11,7 +11,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
 
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/reconcile"
 )
@@ -43,7 +43,7 @@ type Clock interface {
 // Controller watches manifests and Docker and reconciles clusters.
 type Controller struct {
 	opts Options
-	rt   swarm.Runtime
+	rt   engine.Runtime
 	rec  *reconcile.Reconciler
 	q    *queue
 
@@ -89,7 +89,7 @@ func (c *Controller) Authoritative() bool {
 }
 
 // New builds a controller over a runtime.
-func New(rt swarm.Runtime, opts Options) *Controller {
+func New(rt engine.Runtime, opts Options) *Controller {
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
@@ -181,7 +181,7 @@ loop:
 				log.Error(err, "scanning manifests")
 			}
 			// On a multi-node swarm: nodes lost or back, engines reached.
-			if s, ok := c.rt.(*swarm.Swarm); ok {
+			if s, ok := c.rt.(engine.Refresher); ok {
 				if err := s.Refresh(ctx); err != nil {
 					log.Error(err, "refreshing swarm nodes")
 				}
@@ -198,7 +198,7 @@ loop:
 // eventCluster names the cluster a Docker event should reconcile, or "".
 // A network event names a network, which is a cluster's when a manifest
 // or a status file knows that name.
-func (c *Controller) eventCluster(ev swarm.Event) string {
+func (c *Controller) eventCluster(ev engine.Event) string {
 	if ev.Network == "" {
 		if triggers(ev) {
 			return ev.Cluster
@@ -219,7 +219,7 @@ func (c *Controller) eventCluster(ev swarm.Event) string {
 }
 
 // triggers tells whether a container event should reconcile its cluster.
-func triggers(ev swarm.Event) bool {
+func triggers(ev engine.Event) bool {
 	if ev.Cluster == "" {
 		return false
 	}
@@ -230,7 +230,7 @@ func triggers(ev swarm.Event) bool {
 		// Only the death of a daemon lvc started matters, not its probes';
 		// an exec begun before this controller may be a daemon it did not
 		// see start.
-		return strings.Contains(ev.Exec, swarm.DaemonTag) || ev.ExecUnseen
+		return strings.Contains(ev.Exec, engine.DaemonTag) || ev.ExecUnseen
 	}
 	return false
 }

@@ -17,6 +17,7 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/controller"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/internal/testenv"
@@ -143,24 +144,20 @@ func statusString(c *v1.LDMSDCluster) string {
 
 func ready(gen int64) func(*v1.LDMSDCluster) bool {
 	return func(c *v1.LDMSDCluster) bool {
-		return c.Status != nil && c.Status.Phase == v1.PhaseReady && c.Status.ObservedGeneration == gen && c.Metadata.Generation == gen &&
-			condition(c, v1.ConditionReady).Status == v1.ConditionTrue
+		return c.IsReady() && c.Metadata.Generation == gen
 	}
 }
 
+// condition is c's condition typ, the zero Condition when it has none.
 func condition(c *v1.LDMSDCluster, typ string) v1.Condition {
-	if c.Status != nil {
-		for _, cd := range c.Status.Conditions {
-			if cd.Type == typ {
-				return cd
-			}
-		}
+	if p := c.Condition(typ); p != nil {
+		return *p
 	}
 	return v1.Condition{}
 }
 
 // ids maps node hostname to container ID.
-func ids(t *testing.T, rt swarm.Runtime, cluster string) map[string]string {
+func ids(t *testing.T, rt engine.Runtime, cluster string) map[string]string {
 	t.Helper()
 	cs, err := rt.Containers(t.Context(), cluster)
 	if err != nil {
@@ -173,16 +170,16 @@ func ids(t *testing.T, rt swarm.Runtime, cluster string) map[string]string {
 	return out
 }
 
-func execOut(t *testing.T, rt swarm.Runtime, id string, argv ...string) string {
+func execOut(t *testing.T, rt engine.Runtime, id string, argv ...string) string {
 	t.Helper()
-	r, err := swarm.Run(t.Context(), rt, id, swarm.ExecOptions{Argv: argv})
+	r, err := engine.Run(t.Context(), rt, id, engine.ExecOptions{Argv: argv})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return string(r.Stdout)
 }
 
-func countObjects(t *testing.T, rt swarm.Runtime, cluster string) (containers, networks int) {
+func countObjects(t *testing.T, rt engine.Runtime, cluster string) (containers, networks int) {
 	t.Helper()
 	cs, err := rt.Containers(t.Context(), cluster)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/testenv"
 )
 
@@ -26,9 +26,9 @@ func daemonStatus(c *v1.LDMSDCluster, node, daemon string) v1.DaemonStatus {
 	return v1.DaemonStatus{}
 }
 
-func run(t *testing.T, rt swarm.Runtime, id string, argv ...string) (int, string) {
+func run(t *testing.T, rt engine.Runtime, id string, argv ...string) (int, string) {
 	t.Helper()
-	r, err := rt.Exec(t.Context(), id, swarm.ExecOptions{Argv: argv})
+	r, err := rt.Exec(t.Context(), id, engine.ExecOptions{Argv: argv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,11 +64,11 @@ func TestE2ESeedExampleDaemons(t *testing.T) {
 	})
 
 	t.Run("munge across nodes", func(t *testing.T) {
-		r, err := swarm.Run(t.Context(), rt, ids["node-1"], swarm.ExecOptions{Argv: []string{"munge", "-n"}})
+		r, err := engine.Run(t.Context(), rt, ids["node-1"], engine.ExecOptions{Argv: []string{"munge", "-n"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, err := rt.Exec(t.Context(), ids["node-5"], swarm.ExecOptions{Argv: []string{"unmunge"}, Stdin: strings.NewReader(string(r.Stdout))})
+		u, err := rt.Exec(t.Context(), ids["node-5"], engine.ExecOptions{Argv: []string{"unmunge"}, Stdin: strings.NewReader(string(r.Stdout))})
 		if err != nil || u.ExitCode != 0 || !strings.Contains(string(u.Stdout), "Success") {
 			t.Errorf("unmunge on node-5 of node-1's credential = %d %q %v, want Success", u.ExitCode, u.Stdout, err)
 		}
@@ -157,9 +157,9 @@ func TestE2ESeedExampleDaemons(t *testing.T) {
 	})
 }
 
-func runInput(t *testing.T, rt swarm.Runtime, id, stdin string, argv ...string) (int, string) {
+func runInput(t *testing.T, rt engine.Runtime, id, stdin string, argv ...string) (int, string) {
 	t.Helper()
-	r, err := rt.Exec(t.Context(), id, swarm.ExecOptions{Argv: argv, Stdin: strings.NewReader(stdin)})
+	r, err := rt.Exec(t.Context(), id, engine.ExecOptions{Argv: argv, Stdin: strings.NewReader(stdin)})
 	if err != nil {
 		t.Fatal(err)
 	}

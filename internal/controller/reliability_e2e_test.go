@@ -14,12 +14,12 @@ import (
 	"github.com/docker/docker/api/types/network"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/testenv"
 )
 
 // waitGone polls until cluster has no container and no network left.
-func waitGone(t *testing.T, rt swarm.Runtime, cluster string, timeout time.Duration) {
+func waitGone(t *testing.T, rt engine.Runtime, cluster string, timeout time.Duration) {
 	t.Helper()
 	testenv.Eventually(t, timeout, func() string {
 		if nc, nn := countObjects(t, rt, cluster); nc != 0 || nn != 0 {
@@ -149,7 +149,7 @@ func TestE2ENamesDoNotCollide(t *testing.T) {
 		}
 	}
 	ins, err := rt.Client().NetworkInspect(t.Context(), scratch.ID, network.InspectOptions{})
-	if err != nil || ins.Labels[swarm.LabelCluster] != "" {
+	if err != nil || ins.Labels[engine.LabelCluster] != "" {
 		t.Errorf("scratch network after cluster %s came up: %v, labels %v; want it there, unlabelled", z, err, ins.Labels)
 	}
 	cs, err := rt.Containers(t.Context(), x)
@@ -199,7 +199,7 @@ func TestE2EClustersCannotReachEachOther(t *testing.T) {
 	bIP, aIP := cb.Status.Nodes[0].IP, ca.Status.Nodes[0].IP
 	for _, probe := range [][]string{{"ping", "-c", "1", "-W", "2", bIP}, tcp(bIP), {"getent", "hosts", "b-host"}} {
 		if rc, out := run(t, rt, bIDs["node-2"], probe...); rc != 0 {
-			t.Fatalf("control: %s on %s's node-2 = %d %q, want success", swarm.ShellQuote(probe), b, rc, out)
+			t.Fatalf("control: %s on %s's node-2 = %d %q, want success", engine.ShellQuote(probe), b, rc, out)
 		}
 	}
 	// Across clusters nothing does, in either direction.
@@ -216,7 +216,7 @@ func TestE2EClustersCannotReachEachOther(t *testing.T) {
 			{"getent", "hosts", tc.to + "-2"},
 		} {
 			if rc, out := run(t, rt, tc.id, probe...); rc == 0 {
-				t.Errorf("%s on %s's node-1 = %d %q: reaches cluster %s", swarm.ShellQuote(probe), tc.from, rc, out, tc.to)
+				t.Errorf("%s on %s's node-1 = %d %q: reaches cluster %s", engine.ShellQuote(probe), tc.from, rc, out, tc.to)
 			}
 		}
 	}

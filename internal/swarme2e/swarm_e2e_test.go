@@ -26,6 +26,7 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/internal/testenv"
 )
@@ -207,26 +208,14 @@ func (e *env) waitFor(t *testing.T, timeout time.Duration, what string, cond fun
 	}
 }
 
-func condition(st *v1.LDMSDCluster, typ string) *v1.Condition {
-	if st == nil || st.Status == nil {
-		return nil
-	}
-	for i := range st.Status.Conditions {
-		if st.Status.Conditions[i].Type == typ {
-			return &st.Status.Conditions[i]
-		}
-	}
-	return nil
-}
-
 // ready tells whether the cluster is Ready at its generation, and else
 // why not.
 func ready(st *v1.LDMSDCluster) (bool, string) {
 	if st == nil || st.Status == nil {
 		return false, "no status yet"
 	}
-	c := condition(st, v1.ConditionReady)
-	if st.Status.Phase == v1.PhaseReady && c != nil && c.Status == v1.ConditionTrue && st.Status.ObservedGeneration == st.Metadata.Generation {
+	c := st.Condition(v1.ConditionReady)
+	if st.IsReady() {
 		return true, ""
 	}
 	if c != nil {
@@ -253,7 +242,7 @@ func (e *env) engineContainers(cluster string) (map[string][]string, error) {
 	for _, n := range e.nodes {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // also in cleanups
 		cs, err := n.eng.Client().ContainerList(ctx, container.ListOptions{All: true,
-			Filters: filters.NewArgs(filters.Arg("label", swarm.LabelCluster+"="+cluster))})
+			Filters: filters.NewArgs(filters.Arg("label", engine.LabelCluster+"="+cluster))})
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", n.name, err)
@@ -476,7 +465,7 @@ spec:
 `, name, only))
 		defer e.deleteCluster(t, name)
 		e.waitFor(t, time.Minute, "ImageMissing naming lvcswarm-3", func() (bool, string) {
-			c := condition(e.status(name), v1.ConditionNodesReady)
+			c := e.status(name).Condition(v1.ConditionNodesReady)
 			if c == nil {
 				return false, "no NodesReady condition yet"
 			}

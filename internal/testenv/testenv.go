@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 )
 
 // EnvE2E set to 1 makes a missing engine a test failure instead of a skip;
@@ -55,7 +56,7 @@ func Engine(t testing.TB) *swarm.Engine {
 
 // ClusterName returns a cluster name unique to this test run, and removes
 // every object labelled with it when the test ends, pass or fail.
-func ClusterName(t testing.TB, rt swarm.Runtime) string {
+func ClusterName(t testing.TB, rt engine.Runtime) string {
 	t.Helper()
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
@@ -69,7 +70,7 @@ func ClusterName(t testing.TB, rt swarm.Runtime) string {
 }
 
 // RemoveCluster removes every container and network labelled for cluster.
-func RemoveCluster(t testing.TB, rt swarm.Runtime, cluster string) {
+func RemoveCluster(t testing.TB, rt engine.Runtime, cluster string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
