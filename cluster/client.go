@@ -84,8 +84,8 @@ func (c *Client) Close() error { return c.closer() }
 // Runtime is the engine the client drives.
 func (c *Client) Runtime() engine.Runtime { return c.rt }
 
-// StatusStore is the status directory.
-func (c *Client) StatusStore() store.Status { return c.status }
+// Events returns the event log of cluster name, oldest first.
+func (c *Client) Events(name string) ([]v1.Event, error) { return c.status.Events(name) }
 
 // ManifestsDir is the watched manifests directory.
 func (c *Client) ManifestsDir() string { return c.opts.ManifestsDir }
@@ -167,7 +167,7 @@ func (c *Client) Up(ctx context.Context, obj *v1.LDMSDCluster, timeout time.Dura
 // caller waits for (IsReady for Up); the caller holds the lock. It never
 // prunes: removing clusters is for lvc delete and the controller.
 func (c *Client) converge(ctx context.Context, name string, done func(*v1.LDMSDCluster) bool) error {
-	rec := &reconcile.Reconciler{Runtime: reconcile.OwnedBy(c.rt, c.opts.StatusDir), Source: scanSource{dir: c.opts.ManifestsDir}, Status: c.status}
+	rec := &reconcile.Reconciler{Runtime: reconcile.OwnedBy(c.rt, c.opts.StatusDir), Source: scanSource{dir: c.opts.ManifestsDir}, Status: c.status, Events: c.status}
 	pause := 100 * time.Millisecond
 	for {
 		res, err := rec.Reconcile(ctx, name)
@@ -212,10 +212,10 @@ func notReadyReason(st *v1.LDMSDCluster, err error) string {
 // scanSource reads the manifests directory at every lookup.
 type scanSource struct{ dir string }
 
-func (s scanSource) Lookup(name string) *store.Entry {
+func (s scanSource) Lookup(name string) *v1.ManifestEntry {
 	idx, err := store.Scan(s.dir, nil)
 	if err != nil {
-		return &store.Entry{Name: name, Errs: v1.ErrorList{{File: s.dir, Doc: 1, Msg: err.Error()}}}
+		return &v1.ManifestEntry{Name: name, Errs: v1.ErrorList{{File: s.dir, Doc: 1, Msg: err.Error()}}}
 	}
 	return idx.Entries[name]
 }

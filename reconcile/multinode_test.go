@@ -70,7 +70,7 @@ func newSwarmFixture(t *testing.T) (*fixture, *swarmFake) {
 
 func events(t *testing.T, f *fixture, name, reason string) []string {
 	t.Helper()
-	evs, err := f.r.Status.Events(name)
+	evs, err := f.status.Events(name)
 	if err != nil {
 		t.Fatal(err)
 	}

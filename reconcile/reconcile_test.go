@@ -14,9 +14,9 @@ import (
 )
 
 // mapSource is a Source of fixed entries.
-type mapSource map[string]*store.Entry
+type mapSource map[string]*v1.ManifestEntry
 
-func (m mapSource) Lookup(name string) *store.Entry { return m[name] }
+func (m mapSource) Lookup(name string) *v1.ManifestEntry { return m[name] }
 
 // fixture is a reconciler over the fake engine, an OVIS prefix with an
 // ldmsd, and a manifest of n sampler daemons.
@@ -26,6 +26,8 @@ type fixture struct {
 	r   *Reconciler
 	src mapSource
 	dir string
+	// status is the reconciler's status store and event sink.
+	status store.Status
 	// now is the reconciler's clock: tests move it, so no outcome
 	// depends on how fast the machine runs the reconciles.
 	now time.Time
@@ -40,7 +42,8 @@ func newFixture(t *testing.T) *fixture {
 	os.WriteFile(filepath.Join(dir, "ovis", "sbin", "ldmsd"), []byte("#!/bin/true\n"), 0o755)
 	rt, src := newFake(), mapSource{}
 	f := &fixture{t: t, rt: rt, src: src, dir: dir, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		r: &Reconciler{Runtime: rt, Source: src, Status: store.Status{Dir: filepath.Join(dir, "status")}, Prune: true}}
+		status: store.Status{Dir: filepath.Join(dir, "status")}}
+	f.r = &Reconciler{Runtime: rt, Source: src, Status: f.status, Events: f.status, Prune: true}
 	f.r.Now = func() time.Time { return f.now }
 	return f
 }
@@ -57,7 +60,7 @@ func (f *fixture) manifest(name string, hosts []string, env string) {
 	if err := v1.Errors(docs).Err(); err != nil {
 		f.t.Fatal(err)
 	}
-	f.src[name] = &store.Entry{Name: name, File: file, Cluster: docs[0].Cluster}
+	f.src[name] = &v1.ManifestEntry{Name: name, File: file, Cluster: docs[0].Cluster}
 }
 
 // manifestYAML declares cluster name with spec, given as YAML lines
@@ -70,7 +73,7 @@ func (f *fixture) manifestYAML(name, spec string) {
 	if err := v1.Errors(docs).Err(); err != nil {
 		f.t.Fatal(err)
 	}
-	f.src[name] = &store.Entry{Name: name, File: file, Cluster: docs[0].Cluster}
+	f.src[name] = &v1.ManifestEntry{Name: name, File: file, Cluster: docs[0].Cluster}
 }
 
 func (f *fixture) reconcile(name string) *v1.LDMSDCluster {
@@ -125,7 +128,7 @@ spec:
   - {host: a-1, listen_port: 10000, env: [X=1], config: ["load name=meminfo"]}
   - {host: a-2, listen_port: 10000, env: [X=2], config: ["load name=meminfo"]}
 `, filepath.Join(f.dir, "ovis"))))
-	f.src["c"] = &store.Entry{Name: "c", File: "m.yaml", Cluster: docs[0].Cluster}
+	f.src["c"] = &v1.ManifestEntry{Name: "c", File: "m.yaml", Cluster: docs[0].Cluster}
 	f.rt.resetCalls()
 	after := f.reconcile("c")
 	if after.Metadata.Generation != 2 || after.Status.ObservedGeneration != 2 {
@@ -156,7 +159,7 @@ func TestReconcileInvalidChangesNothing(t *testing.T) {
 	f := newFixture(t)
 	f.manifest("c", []string{"a-1"}, "X=1")
 	f.reconcile("c")
-	f.src["c"] = &store.Entry{Name: "c", File: "m.yaml", Errs: v1.ErrorList{{File: "m.yaml", Doc: 1, Path: "spec.daemons[0].asset", Msg: `no template "x"`}}}
+	f.src["c"] = &v1.ManifestEntry{Name: "c", File: "m.yaml", Errs: v1.ErrorList{{File: "m.yaml", Doc: 1, Path: "spec.daemons[0].asset", Msg: `no template "x"`}}}
 	f.rt.resetCalls()
 	st := f.reconcile("c")
 	if got := f.rt.mutations(); len(got) != 0 {

@@ -18,14 +18,29 @@ import (
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/sshd"
 	"github.com/ovis-hpc/lvc/engine"
-	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/plan"
 )
 
 // Source tells what the manifests say about a cluster name.
 type Source interface {
 	// Lookup returns the entry for name, or nil when no manifest declares it.
-	Lookup(name string) *store.Entry
+	Lookup(name string) *v1.ManifestEntry
+}
+
+// StatusStore keeps each cluster's status object and the daemons stopped
+// on purpose; internal/store.Status keeps them in files.
+type StatusStore interface {
+	// Read returns the last status written, nil when there is none.
+	Read(name string) (*v1.LDMSDCluster, error)
+	Write(c *v1.LDMSDCluster) error
+	Remove(name string) error
+	// Stopped returns the NODE/DAEMON keys stopped on purpose.
+	Stopped(name string) (map[string]bool, error)
+}
+
+// EventSink records what the reconciler did and why.
+type EventSink interface {
+	AppendEvent(name string, ev v1.Event) error
 }
 
 // Authority is implemented by a Source that can be without information,
@@ -53,7 +68,9 @@ type Runtime = engine.Runtime
 type Reconciler struct {
 	Runtime Runtime
 	Source  Source
-	Status  store.Status
+	Status  StatusStore
+	// Events, when set, records each event; they are logged either way.
+	Events EventSink
 	// Prune removes a cluster whose manifest is gone; without it the
 	// cluster stays and its status says Orphaned.
 	Prune bool
@@ -123,7 +140,10 @@ func (r *Reconciler) event(ctx context.Context, cluster, typ, reason, object, fo
 	msg := fmt.Sprintf(format, args...)
 	log := logr.FromContextOrDiscard(ctx)
 	log.Info(msg, "reason", reason, "object", object)
-	if err := r.Status.AppendEvent(cluster, store.Event{Time: r.clock().UTC(), Type: typ, Reason: reason, Object: object, Message: msg}); err != nil {
+	if r.Events == nil {
+		return
+	}
+	if err := r.Events.AppendEvent(cluster, v1.Event{Time: r.clock().UTC(), Type: typ, Reason: reason, Object: object, Message: msg}); err != nil {
 		log.Error(err, "cannot append event")
 	}
 }
@@ -147,11 +167,11 @@ func nextGeneration(prev *v1.LDMSDCluster, hash string) int64 {
 }
 
 // apply converges a valid cluster through the phases.
-func (r *Reconciler) apply(ctx context.Context, entry *store.Entry, prev *v1.LDMSDCluster) (Result, error) {
+func (r *Reconciler) apply(ctx context.Context, entry *v1.ManifestEntry, prev *v1.LDMSDCluster) (Result, error) {
 	c := entry.Cluster.DeepCopy()
 	p, err := plan.Build(c)
 	if err != nil { // validated already: only a bug lands here
-		return Result{}, r.invalid(ctx, c.Metadata.Name, &store.Entry{Name: c.Metadata.Name, File: entry.File, Errs: v1.ErrorList{{File: entry.File, Doc: 1, Msg: err.Error()}}}, prev)
+		return Result{}, r.invalid(ctx, c.Metadata.Name, &v1.ManifestEntry{Name: c.Metadata.Name, File: entry.File, Errs: v1.ErrorList{{File: entry.File, Doc: 1, Msg: err.Error()}}}, prev)
 	}
 	hash := specHash(&c.Spec)
 	if c.Metadata.Annotations == nil {
@@ -194,7 +214,7 @@ func (r *Reconciler) apply(ctx context.Context, entry *store.Entry, prev *v1.LDM
 
 // invalid reports a manifest that cannot be applied and changes nothing
 // that runs.
-func (r *Reconciler) invalid(ctx context.Context, name string, entry *store.Entry, prev *v1.LDMSDCluster) error {
+func (r *Reconciler) invalid(ctx context.Context, name string, entry *v1.ManifestEntry, prev *v1.LDMSDCluster) error {
 	obj := prev
 	if obj == nil {
 		obj = &v1.LDMSDCluster{TypeMeta: v1.TypeMeta{APIVersion: v1.APIVersion, Kind: v1.Kind}, Metadata: v1.ObjectMeta{Name: name}}

@@ -13,7 +13,6 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/engine"
-	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/plan"
 )
 
@@ -24,7 +23,7 @@ type state struct {
 	plan  *plan.Plan
 	obj   *v1.LDMSDCluster // written as the status file
 	prev  *v1.LDMSDCluster
-	entry *store.Entry
+	entry *v1.ManifestEntry
 
 	mu         sync.Mutex // guards procs and requeue, which node workers share
 	network    engine.Network
@@ -40,7 +39,7 @@ type state struct {
 	early      *earlyStarts // ldmsd started as their containers came up
 }
 
-func newState(r *Reconciler, c *v1.LDMSDCluster, p *plan.Plan, prev *v1.LDMSDCluster, entry *store.Entry) *state {
+func newState(r *Reconciler, c *v1.LDMSDCluster, p *plan.Plan, prev *v1.LDMSDCluster, entry *v1.ManifestEntry) *state {
 	c.Status = &v1.LDMSDClusterStatus{Manifest: entry.File}
 	if prev != nil && prev.Status != nil {
 		c.Status.Conditions = slices.Clone(prev.Status.Conditions)

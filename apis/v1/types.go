@@ -267,3 +267,33 @@ func (o *Oversubscribe) UnmarshalJSON(data []byte) error {
 	*o = Oversubscribe(s)
 	return nil
 }
+
+// Event is one line of a cluster's event log: what lvc did and why.
+type Event struct {
+	Time    time.Time `json:"time"`
+	Type    string    `json:"type"` // Normal or Warning
+	Reason  string    `json:"reason"`
+	Object  string    `json:"object,omitempty"` // node or node/daemon
+	Message string    `json:"message"`
+}
+
+// ManifestEntry is what the manifests directory says about one cluster name.
+type ManifestEntry struct {
+	Name string
+	// File declares the cluster; the owner when several files do.
+	File string
+	// Cluster is the decoded, defaulted cluster; nil when Errs is set
+	// and the document could not be decoded.
+	Cluster *LDMSDCluster
+	// Errs is non-empty when the manifest is invalid: the running
+	// cluster must then be left alone.
+	Errs ErrorList
+	// Duplicates are other files that declare the same name; they are
+	// ignored.
+	Duplicates []string
+	// Hash identifies the entry's content, to tell changes.
+	Hash string
+}
+
+// Valid tells whether the entry can be applied.
+func (e *ManifestEntry) Valid() bool { return e.Cluster != nil && len(e.Errs) == 0 }

@@ -12,7 +12,6 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/cluster"
-	"github.com/ovis-hpc/lvc/internal/store"
 )
 
 // describeEvents is how many of the last events describe shows.
@@ -45,7 +44,7 @@ restarts, ldms sets and last error; and its last 20 events.`,
 			if err != nil {
 				return err
 			}
-			events, err := c.StatusStore().Events(s.Name)
+			events, err := c.Events(s.Name)
 			if err != nil {
 				return err
 			}
@@ -58,7 +57,7 @@ restarts, ldms sets and last error; and its last 20 events.`,
 	}
 }
 
-func describe(w io.Writer, s cluster.Summary, owner string, live []*cluster.Container, events []store.Event, now time.Time) error {
+func describe(w io.Writer, s cluster.Summary, owner string, live []*cluster.Container, events []v1.Event, now time.Time) error {
 	st := s.Status
 	manifest := s.Manifest
 	if manifest == "" {

@@ -622,7 +622,7 @@ func TestE2ECommands(t *testing.T) {
 			}
 			return ""
 		})
-		ev := store.Event{Time: time.Now().UTC(), Type: "Warning", Reason: "TestMarker", Object: "node-2/sshd", Message: "followed"}
+		ev := v1.Event{Time: time.Now().UTC(), Type: "Warning", Reason: "TestMarker", Object: "node-2/sshd", Message: "followed"}
 		if err := (store.Status{Dir: e.status}).AppendEvent(name, ev); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/internal/store"
 )
 
@@ -122,7 +123,7 @@ func printEvent(w io.Writer, line []byte, raw bool) {
 		fmt.Fprintf(w, "%s\n", line)
 		return
 	}
-	var ev store.Event
+	var ev v1.Event
 	if json.Unmarshal(line, &ev) != nil {
 		return // a torn line, as store.Events skips
 	}

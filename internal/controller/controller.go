@@ -11,6 +11,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
 
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/reconcile"
@@ -103,13 +104,14 @@ func New(rt engine.Runtime, opts Options) *Controller {
 		opts.Clock = clock.RealClock{}
 	}
 	rt = reconcile.OwnedBy(rt, opts.StatusDir)
-	c := &Controller{opts: opts, rt: rt, q: newQueue(opts.Clock), index: &store.Index{Entries: map[string]*store.Entry{}}, owners: map[string]string{}, gone: map[string]time.Time{}}
-	c.rec = &reconcile.Reconciler{Runtime: rt, Source: c, Status: store.Status{Dir: opts.StatusDir}, Prune: opts.Prune, Now: opts.Clock.Now}
+	c := &Controller{opts: opts, rt: rt, q: newQueue(opts.Clock), index: &store.Index{Entries: map[string]*v1.ManifestEntry{}}, owners: map[string]string{}, gone: map[string]time.Time{}}
+	st := store.Status{Dir: opts.StatusDir}
+	c.rec = &reconcile.Reconciler{Runtime: rt, Source: c, Status: st, Events: st, Prune: opts.Prune, Now: opts.Clock.Now}
 	return c
 }
 
 // Lookup implements reconcile.Source from the latest scan.
-func (c *Controller) Lookup(name string) *store.Entry {
+func (c *Controller) Lookup(name string) *v1.ManifestEntry {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.index.Entries[name]
@@ -293,7 +295,7 @@ func (c *Controller) rescan(ctx context.Context) error {
 	for name, e := range old.Entries {
 		if berr, ok := idx.Broken[e.File]; ok {
 			if _, still := idx.Entries[name]; !still {
-				idx.Entries[name] = &store.Entry{Name: name, File: e.File, Errs: asErrs(e.File, berr), Hash: "broken:" + berr.Error()}
+				idx.Entries[name] = &v1.ManifestEntry{Name: name, File: e.File, Errs: asErrs(e.File, berr), Hash: "broken:" + berr.Error()}
 			}
 		}
 	}

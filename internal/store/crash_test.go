@@ -47,7 +47,7 @@ func TestCrashChild(t *testing.T) {
 		if err := s.Write(crashObject(i)); err != nil {
 			t.Fatal(err)
 		}
-		ev := Event{Time: time.Now(), Type: "Normal", Reason: "Crash", Message: strconv.Itoa(i) + strings.Repeat("x", 2000)}
+		ev := v1.Event{Time: time.Now(), Type: "Normal", Reason: "Crash", Message: strconv.Itoa(i) + strings.Repeat("x", 2000)}
 		if err := s.AppendEvent("crash", ev); err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestWritesSurviveSIGKILL(t *testing.T) {
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for n := 1; sc.Scan(); n++ {
-			var ev Event
+			var ev v1.Event
 			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 				t.Fatalf("after kill %d: event line %d does not parse: %v", i, n, err)
 			}

@@ -28,30 +28,9 @@ func IsManifestFile(name string) bool {
 	return false
 }
 
-// Entry is what the manifests directory says about one cluster name.
-type Entry struct {
-	Name string
-	// File declares the cluster; the owner when several files do.
-	File string
-	// Cluster is the decoded, defaulted cluster; nil when Errs is set
-	// and the document could not be decoded.
-	Cluster *v1.LDMSDCluster
-	// Errs is non-empty when the manifest is invalid: the running
-	// cluster must then be left alone.
-	Errs v1.ErrorList
-	// Duplicates are other files that declare the same name; they are
-	// ignored.
-	Duplicates []string
-	// Hash identifies the entry's content, to tell changes.
-	Hash string
-}
-
-// Valid tells whether the entry can be applied.
-func (e *Entry) Valid() bool { return e.Cluster != nil && len(e.Errs) == 0 }
-
 // Index is a scan of the manifests directory.
 type Index struct {
-	Entries map[string]*Entry
+	Entries map[string]*v1.ManifestEntry
 	// Broken lists files that could not be read or decoded at all (no
 	// name is known for them) with their errors.
 	Broken map[string]error
@@ -66,7 +45,7 @@ type Index struct {
 // while it still declares it, else the first file in lexical order does.
 // A missing directory scans as empty, with Missing set.
 func Scan(dir string, owners map[string]string) (*Index, error) {
-	idx := &Index{Entries: map[string]*Entry{}, Broken: map[string]error{}}
+	idx := &Index{Entries: map[string]*v1.ManifestEntry{}, Broken: map[string]error{}}
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		idx.Missing = true
@@ -134,7 +113,7 @@ func cutShort(file string, data []byte) bool {
 func (idx *Index) add(file string, d v1.Document, data []byte, owners map[string]string) {
 	name := d.Cluster.Metadata.Name
 	sum := sha256.Sum256(append([]byte(file+"\x00"), data...))
-	e := &Entry{Name: name, File: file, Cluster: d.Cluster, Errs: d.Errs, Hash: hex.EncodeToString(sum[:8])}
+	e := &v1.ManifestEntry{Name: name, File: file, Cluster: d.Cluster, Errs: d.Errs, Hash: hex.EncodeToString(sum[:8])}
 	if !e.Valid() && len(d.Errs) > 0 {
 		e.Cluster = nil
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"sigs.k8s.io/yaml"
@@ -82,18 +81,9 @@ func (s Status) Names() ([]string, error) {
 	return out, nil
 }
 
-// Event is one line of a cluster's event log: what lvc did and why.
-type Event struct {
-	Time    time.Time `json:"time"`
-	Type    string    `json:"type"` // Normal or Warning
-	Reason  string    `json:"reason"`
-	Object  string    `json:"object,omitempty"` // node or node/daemon
-	Message string    `json:"message"`
-}
-
 // AppendEvent adds one line to a cluster's event log. A line is written
 // with one write call on an O_APPEND file, so lines never interleave.
-func (s Status) AppendEvent(name string, ev Event) error {
+func (s Status) AppendEvent(name string, ev v1.Event) error {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return err
 	}
@@ -113,7 +103,7 @@ func (s Status) AppendEvent(name string, ev Event) error {
 }
 
 // Events reads a cluster's event log; a torn last line is skipped.
-func (s Status) Events(name string) ([]Event, error) {
+func (s Status) Events(name string) ([]v1.Event, error) {
 	f, err := os.Open(s.events(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -122,11 +112,11 @@ func (s Status) Events(name string) ([]Event, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var out []Event
+	var out []v1.Event
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
-		var ev Event
+		var ev v1.Event
 		if json.Unmarshal(sc.Bytes(), &ev) == nil {
 			out = append(out, ev)
 		}

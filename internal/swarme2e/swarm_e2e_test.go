@@ -180,9 +180,9 @@ func (e *env) status(name string) *v1.LDMSDCluster {
 	return st
 }
 
-func (e *env) events(name, reason string) []store.Event {
+func (e *env) events(name, reason string) []v1.Event {
 	evs, _ := store.Status{Dir: e.statusDir}.Events(name)
-	var out []store.Event
+	var out []v1.Event
 	for _, ev := range evs {
 		if reason == "" || ev.Reason == reason {
 			out = append(out, ev)
