@@ -1,0 +1,126 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+)
+
+// EnsureContainer starts a known container where it is, or places a new
+// one on the eligible node with the fewest running containers.
+func (s *Swarm) EnsureContainer(ctx context.Context, spec ContainerSpec) (Container, error) {
+	engines := s.engineList()
+	for id, e := range engines { // a stopped container stays where it is
+		cs, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("name", "^/"+spec.Name+"$"))})
+		if err == nil && len(cs) > 0 {
+			return s.ensureOn(ctx, id, e, spec)
+		}
+	}
+	var c Container
+	err := s.shared.placer.place(func() ([]candidate, error) { return s.candidates(ctx, spec, engines) },
+		func(node string) error {
+			var err error
+			c, err = s.ensureOn(ctx, node, engines[node], spec)
+			return err
+		})
+	return c, err
+}
+
+func (s *Swarm) ensureOn(ctx context.Context, node string, e *Engine, spec ContainerSpec) (Container, error) {
+	c, err := e.EnsureContainer(ctx, spec)
+	if err != nil {
+		return c, err
+	}
+	s.mu.Lock()
+	s.where[c.ID] = node
+	s.mu.Unlock()
+	return c, nil
+}
+
+// candidate is a node a new container may go to, with its load.
+type candidate struct {
+	node    string // swarm node ID
+	running int    // containers running there
+}
+
+// candidates lists the ready nodes matching the spec's placement that
+// have its image, with the number of containers running on each.
+func (s *Swarm) candidates(ctx context.Context, spec ContainerSpec, engines map[string]*Engine) ([]candidate, error) {
+	// Bounded: it runs under the placer's lock, which every placement waits for.
+	ctx, cancel := context.WithTimeout(ctx, 2*EngineTimeout)
+	defer cancel()
+	var cands []candidate
+	var missing []string
+	for _, n := range s.Nodes() {
+		e, ok := engines[n.ID]
+		if !ok || !placementMatches(spec.Placement, n) {
+			continue
+		}
+		if _, err := e.cli.ImageInspect(ctx, spec.Image); err != nil {
+			if cerrdefs.IsNotFound(err) {
+				missing = append(missing, n.Hostname)
+				continue
+			}
+			return nil, fmt.Errorf("swarm node %s: %w", n.Hostname, err)
+		}
+		running, err := e.cli.ContainerList(ctx, container.ListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("swarm node %s: %w", n.Hostname, err)
+		}
+		cands = append(cands, candidate{n.ID, len(running)})
+	}
+	if len(cands) == 0 {
+		if len(missing) > 0 {
+			return nil, &ImageMissingError{Image: spec.Image, Node: strings.Join(missing, ", ")}
+		}
+		return nil, fmt.Errorf("no ready swarm node matches the placement of %s (%s)", spec.Name, spec.Placement)
+	}
+	return cands, nil
+}
+
+// placer spreads the containers of many EnsureContainer calls at once: a
+// container being created counts on its node as if it ran there already,
+// so that parallel creations of a cluster (or of the containers of a lost
+// node) do not all pick the node that was least loaded before any of them.
+type placer struct {
+	mu      sync.Mutex
+	pending map[string]int // swarm node ID → containers being created there
+}
+
+// place picks the node with the fewest running and pending containers
+// among those list returns (ties: the first listed), then runs create on
+// it. list runs under the placer's lock, so what it counts and what is
+// pending never miss each other.
+func (p *placer) place(list func() ([]candidate, error), create func(node string) error) error {
+	p.mu.Lock()
+	cands, err := list()
+	if err != nil {
+		p.mu.Unlock()
+		return err
+	}
+	if p.pending == nil {
+		p.pending = map[string]int{}
+	}
+	best := -1
+	for i, c := range cands {
+		if best < 0 || c.running+p.pending[c.node] < cands[best].running+p.pending[cands[best].node] {
+			best = i
+		}
+	}
+	node := cands[best].node
+	p.pending[node]++
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		if p.pending[node]--; p.pending[node] <= 0 {
+			delete(p.pending, node)
+		}
+		p.mu.Unlock()
+	}()
+	return create(node)
+}
