@@ -83,6 +83,19 @@ func (s *Swarm) candidates(ctx context.Context, spec ContainerSpec, engines map[
 	return cands, nil
 }
 
+// placementMatches tells whether swarm node n meets p.
+func placementMatches(p Placement, n SwarmNode) bool {
+	if p.Node != "" && p.Node != n.Hostname {
+		return false
+	}
+	for k, v := range p.Labels {
+		if n.Labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
 // placer spreads the containers of many EnsureContainer calls at once: a
 // container being created counts on its node as if it ran there already,
 // so that parallel creations of a cluster (or of the containers of a lost
