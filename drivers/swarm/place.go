@@ -54,25 +54,42 @@ func (s *Swarm) candidates(ctx context.Context, spec ContainerSpec, engines map[
 	// Bounded: it runs under the placer's lock, which every placement waits for.
 	ctx, cancel := context.WithTimeout(ctx, 2*EngineTimeout)
 	defer cancel()
+	reachable := func(id string) bool { _, ok := engines[id]; return ok }
+	probe := func(n SwarmNode) (running int, missing bool, err error) {
+		e := engines[n.ID]
+		if _, err := e.cli.ImageInspect(ctx, spec.Image); err != nil {
+			return 0, cerrdefs.IsNotFound(err), err
+		}
+		cs, err := e.cli.ContainerList(ctx, container.ListOptions{})
+		return len(cs), false, err
+	}
+	return candidatesOf(spec, s.Nodes(), reachable, probe)
+}
+
+// candidatesOf is the decision of candidates, without engines: of nodes,
+// in order, those reachable (ready nodes whose engine answered at the
+// last Refresh) and matching the spec's placement are probed; a node
+// the probe finds missing the image is left out, any other probe error
+// fails the whole. With no candidate left the error is an
+// ImageMissingError naming the nodes that lack the image, if any, else
+// one naming the container and its placement.
+func candidatesOf(spec ContainerSpec, nodes []SwarmNode, reachable func(id string) bool,
+	probe func(SwarmNode) (running int, missing bool, err error)) ([]candidate, error) {
 	var cands []candidate
 	var missing []string
-	for _, n := range s.Nodes() {
-		e, ok := engines[n.ID]
-		if !ok || !placementMatches(spec.Placement, n) {
+	for _, n := range nodes {
+		if !reachable(n.ID) || !placementMatches(spec.Placement, n) {
 			continue
 		}
-		if _, err := e.cli.ImageInspect(ctx, spec.Image); err != nil {
-			if cerrdefs.IsNotFound(err) {
-				missing = append(missing, n.Hostname)
-				continue
-			}
-			return nil, fmt.Errorf("swarm node %s: %w", n.Hostname, err)
+		running, lacks, err := probe(n)
+		if lacks {
+			missing = append(missing, n.Hostname)
+			continue
 		}
-		running, err := e.cli.ContainerList(ctx, container.ListOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("swarm node %s: %w", n.Hostname, err)
 		}
-		cands = append(cands, candidate{n.ID, len(running)})
+		cands = append(cands, candidate{n.ID, running})
 	}
 	if len(cands) == 0 {
 		if len(missing) > 0 {
@@ -119,13 +136,7 @@ func (p *placer) place(list func() ([]candidate, error), create func(node string
 	if p.pending == nil {
 		p.pending = map[string]int{}
 	}
-	best := -1
-	for i, c := range cands {
-		if best < 0 || c.running+p.pending[c.node] < cands[best].running+p.pending[cands[best].node] {
-			best = i
-		}
-	}
-	node := cands[best].node
+	node := cands[leastLoaded(cands, p.pending)].node
 	p.pending[node]++
 	p.mu.Unlock()
 	defer func() {
@@ -136,4 +147,16 @@ func (p *placer) place(list func() ([]candidate, error), create func(node string
 		p.mu.Unlock()
 	}()
 	return create(node)
+}
+
+// leastLoaded is the index of the candidate with the fewest running and
+// pending containers (ties: the first listed), -1 when there is none.
+func leastLoaded(cands []candidate, pending map[string]int) int {
+	best := -1
+	for i, c := range cands {
+		if best < 0 || c.running+pending[c.node] < cands[best].running+pending[cands[best].node] {
+			best = i
+		}
+	}
+	return best
 }
