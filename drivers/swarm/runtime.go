@@ -42,19 +42,6 @@ var (
 	WaitListeningExec = engine.WaitListeningExec
 )
 
-// placementMatches tells whether swarm node n meets p.
-func placementMatches(p Placement, n SwarmNode) bool {
-	if p.Node != "" && p.Node != n.Hostname {
-		return false
-	}
-	for k, v := range p.Labels {
-		if n.Labels[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 func init() {
 	engine.Register(func(ctx context.Context) (engine.Runtime, func() error, error) { return Connect(ctx) })
 }
