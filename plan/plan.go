@@ -10,7 +10,8 @@ import (
 	"strings"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/drivers/ldmsd"
+	"github.com/ovis-hpc/lvc/drivers/kind"
+	"github.com/ovis-hpc/lvc/drivers/kinds"
 	"github.com/ovis-hpc/lvc/drivers/slurm"
 )
 
@@ -56,14 +57,12 @@ type Plan struct {
 	SlurmNodes []string
 	// ServiceNode is the hostname of the last node (slurmctld, ldms_ls).
 	ServiceNode string
-	// SlurmConf, CgroupConf and PlugstackConf are the files written to
-	// every node with a SlurmRole; all empty when slurm is not a service,
-	// PlugstackConf empty without a plugstack.
-	SlurmConf     string
-	CgroupConf    string
-	PlugstackConf string
+	// SlurmConf is slurm.conf, written to every node with a SlurmRole;
+	// empty when slurm is not a service.
+	SlurmConf string
 	// SlurmHash changes exactly when the slurm files change.
-	SlurmHash string
+	SlurmHash  string
+	slurmFiles []File
 }
 
 // Node is one container.
@@ -84,13 +83,13 @@ type Node struct {
 	CapDrop []string
 	// Placement restricts the swarm node of the container, or is nil.
 	Placement *v1.Placement
-	// Daemons are the ldmsd of this node (none on the service node or
-	// without the ldmsd service).
+	// Daemons are every daemon of the node, of every kind the spec's
+	// services turn on, in start order (drivers/kinds).
 	Daemons []Daemon
 	// SlurmRole is SlurmNone, Slurmd or Slurmctld.
 	SlurmRole string
-	// Files are written on the node before its daemons start: the ldmsd
-	// config and, on slurm nodes, the slurm files.
+	// Files are the daemons' files (the ldmsd config, the slurm files);
+	// NodeFiles adds what every node gets.
 	Files []File
 	// ContainerHash is the hex SHA-256 of exactly what creating the
 	// container depends on (image, hostname, env, mounts, capabilities):
@@ -117,33 +116,11 @@ func (m Mount) String() string {
 	return m.Source + ":" + m.Target + ":" + mode
 }
 
-// File is a file to write in a container.
-type File struct {
-	Path    string
-	Content string
-	Mode    uint32
-}
+// File is a file written on a node before its daemons start.
+type File = kind.File
 
-// Daemon is one ldmsd to run on a node.
-type Daemon struct {
-	// Name identifies the daemon on its node ("ldmsd").
-	Name string
-	Argv []string
-	// Env is the daemon's own merged env (spec < template < daemon), with
-	// %key% substituted; it is given to the exec on top of the container's.
-	Env        v1.Env
-	ConfigFile string
-	Config     string
-	LogFile    string
-	// Restart is v1.RestartAlways or v1.RestartNever.
-	Restart string
-	Port    int
-	Xprt    string
-	Auth    string
-	// Hash is the hex SHA-256 of argv, env and config: when it changes,
-	// the daemon must be restarted.
-	Hash string
-}
+// Daemon is one daemon on one node (see kind.Daemon).
+type Daemon = kind.Daemon
 
 // Build computes the plan of a cluster that went through v1.Load (or
 // v1.SetDefaults). It validates c again and returns the v1.ErrorList if it
@@ -174,6 +151,7 @@ func Build(c *v1.LDMSDCluster) (*Plan, error) {
 	}
 	n := len(daemons) + 1
 	p.ServiceNode = hostname(n)
+	kc := &kind.Cluster{Spec: s, ServiceNode: p.ServiceNode}
 	for i := 1; i <= n; i++ {
 		node := Node{
 			Index:         i,
@@ -186,6 +164,7 @@ func Build(c *v1.LDMSDCluster) (*Plan, error) {
 			CapAdd:        slices.Clone(s.CapAdd),
 			CapDrop:       slices.Clone(s.CapDrop),
 		}
+		kn := kind.Node{Hostname: node.Hostname}
 		if i == n {
 			node.Role = RoleService
 			if has(v1.ServiceSlurm) {
@@ -201,35 +180,32 @@ func Build(c *v1.LDMSDCluster) (*Plan, error) {
 				node.SlurmRole = Slurmd
 				p.SlurmNodes = append(p.SlurmNodes, node.Hostname)
 			}
-			if has(v1.ServiceLdmsd) {
-				dm := daemon(d)
-				node.Daemons = []Daemon{dm}
-				node.Files = append(node.Files, File{Path: dm.ConfigFile, Content: dm.Config, Mode: 0o644})
-			}
+			kn.LDMSD = &d
 		}
+		kn.Aliases, kn.SlurmRole = node.Aliases, node.SlurmRole
+		kc.Nodes = append(kc.Nodes, kn)
 		node.ContainerHash = containerHash(&node)
 		p.Nodes = append(p.Nodes, node)
 	}
-
-	if has(v1.ServiceSlurm) {
-		p.SlurmConf = slurm.SlurmConf(slurm.ConfOptions{
-			ControlHost:   p.ServiceNode,
-			Nodes:         p.SlurmNodes,
-			CPUs:          s.CPUPerNode,
-			Oversubscribe: string(s.Oversubscribe),
-			LogLevel:      s.SlurmLogLevel,
-			Plugstack:     len(s.Plugstack) > 0,
-		})
-		p.CgroupConf = slurm.CgroupConf()
-		if len(s.Plugstack) > 0 {
-			p.PlugstackConf = slurm.PlugstackConf(s.Plugstack)
-		}
-		p.SlurmHash = hash(p.SlurmConf, p.CgroupConf, p.PlugstackConf)
-		for i := range p.Nodes {
-			if p.Nodes[i].SlurmRole != SlurmNone {
-				p.Nodes[i].Files = append(p.Nodes[i].Files, p.SlurmFiles()...)
+	kc.SlurmNodes = p.SlurmNodes
+	for i := range p.Nodes {
+		node := &p.Nodes[i]
+		for _, k := range kinds.All() {
+			if !has(k.Service()) {
+				continue
+			}
+			ds, files := k.Plan(kc, &kc.Nodes[i])
+			node.Daemons = append(node.Daemons, ds...)
+			for _, f := range files {
+				if !slices.ContainsFunc(node.Files, func(g File) bool { return g.Path == f.Path }) {
+					node.Files = append(node.Files, f)
+				}
 			}
 		}
+	}
+	if has(v1.ServiceSlurm) {
+		p.slurmFiles, p.SlurmHash = slurm.Files(kc)
+		p.SlurmConf = p.slurmFiles[0].Content
 	}
 	return p, nil
 }
@@ -248,18 +224,27 @@ func (n *Node) Hash() string {
 }
 
 // SlurmFiles returns the slurm files every slurm node gets.
-func (p *Plan) SlurmFiles() []File {
-	if p.SlurmConf == "" {
-		return nil
+func (p *Plan) SlurmFiles() []File { return slices.Clone(p.slurmFiles) }
+
+// DaemonsOf returns the node's daemons of kind k.
+func (n *Node) DaemonsOf(k string) []Daemon {
+	var out []Daemon
+	for _, d := range n.Daemons {
+		if d.Kind == k {
+			out = append(out, d)
+		}
 	}
-	files := []File{
-		{Path: slurm.ConfPath, Content: p.SlurmConf, Mode: 0o644},
-		{Path: slurm.CgroupConfPath, Content: p.CgroupConf, Mode: 0o644},
+	return out
+}
+
+// Daemon returns the node's daemon named name, or nil.
+func (n *Node) Daemon(name string) *Daemon {
+	for i := range n.Daemons {
+		if n.Daemons[i].Name == name {
+			return &n.Daemons[i]
+		}
 	}
-	if p.PlugstackConf != "" {
-		files = append(files, File{Path: slurm.PlugstackConfPath, Content: p.PlugstackConf, Mode: 0o644})
-	}
-	return files
+	return nil
 }
 
 // Node returns the node with the given hostname or alias, or nil.
@@ -302,27 +287,6 @@ func specMounts(s *v1.LDMSDClusterSpec) ([]Mount, error) {
 		out = append(out, Mount{Source: parts[0], Target: parts[1], ReadOnly: parts[2] == "ro"})
 	}
 	return out, nil
-}
-
-func daemon(d v1.DaemonSpec) Daemon {
-	dm := Daemon{
-		Name:       "ldmsd",
-		Argv:       ldmsd.Command(d),
-		Env:        slices.Clone(d.Env),
-		ConfigFile: d.ConfigFile,
-		Config:     ldmsd.Config(d),
-		LogFile:    d.LogFile,
-		Restart:    d.Restart,
-		Port:       d.ListenPort,
-		Xprt:       d.ListenXprt,
-		Auth:       d.ListenAuth,
-	}
-	dm.Hash = hashJSON(struct {
-		Argv   []string
-		Env    []string
-		Config string
-	}{dm.Argv, dm.Env.Strings(), dm.Config})
-	return dm
 }
 
 func containerHash(n *Node) string {

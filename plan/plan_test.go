@@ -61,7 +61,7 @@ func summary(p *Plan) string {
 		}
 		fmt.Fprintf(&b, "  cap_add=%v cap_drop=%v\n", n.CapAdd, n.CapDrop)
 		for _, d := range n.Daemons {
-			fmt.Fprintf(&b, "  daemon %s restart=%s port=%d xprt=%s auth=%s log=%s\n", d.Name, d.Restart, d.Port, d.Xprt, d.Auth, d.LogFile)
+			fmt.Fprintf(&b, "  daemon %s kind=%s exe=%s restart=%s listen=%d xprt=%s auth=%s logs=%v after=%v peers=%v\n", d.Name, d.Kind, d.Exe, d.Restart, d.Listen, d.Xprt, d.Auth, d.Logs, d.After, d.Peers)
 			fmt.Fprintf(&b, "    argv %s\n", strings.Join(d.Argv, " "))
 			for _, e := range d.Env {
 				fmt.Fprintf(&b, "    env %s\n", e)
@@ -107,7 +107,7 @@ func TestGolden(t *testing.T) {
 			golden(t, tt.name+"/plan.txt", summary(p))
 			golden(t, tt.name+"/hosts", p.HostsFile(fakeIPs(p)))
 			for _, n := range p.Nodes {
-				for _, d := range n.Daemons {
+				for _, d := range n.DaemonsOf("ldmsd") {
 					golden(t, tt.name+"/"+n.Hostname+".ldmsd.conf", d.Config)
 				}
 			}
@@ -128,7 +128,7 @@ func TestSeedExample(t *testing.T) {
 	if n1 == nil || n1.Hostname != "node-1" || n1.ContainerName != "ldms_slurm-1" || n1.SlurmRole != Slurmd || n1.Role != RoleCompute {
 		t.Fatalf("Node(sampler-1) = %+v", n1)
 	}
-	d := n1.Daemons[0]
+	d := n1.Daemon("ldmsd")
 	for _, kv := range []string{"COMPONENT_ID=10001", "HOSTNAME=sampler-1", "INTERVAL=1000000", "OFFSET=0", "FOO=BAR"} {
 		name, val, _ := strings.Cut(kv, "=")
 		if got, ok := d.Env.Get(name); !ok || got != val {
@@ -156,11 +156,11 @@ func TestSeedExample(t *testing.T) {
 	}
 	agg := p.Node("agg-1")
 	c := load(t, "../manifests/ldms-slurm.yaml")
-	if got, want := agg.Daemons[0].Config, strings.Join(c.Spec.Daemons[2].Config, "\n")+"\n"; got != want {
+	if got, want := agg.Daemon("ldmsd").Config, strings.Join(c.Spec.Daemons[2].Config, "\n")+"\n"; got != want {
 		t.Errorf("agg-1 config = %q, want its config lines %q", got, want)
 	}
 	n5 := p.Nodes[4]
-	if n5.Hostname != "node-5" || n5.Role != RoleService || n5.SlurmRole != Slurmctld || len(n5.Aliases) != 0 || len(n5.Daemons) != 0 || p.ServiceNode != "node-5" {
+	if n5.Hostname != "node-5" || n5.Role != RoleService || n5.SlurmRole != Slurmctld || len(n5.Aliases) != 0 || len(n5.DaemonsOf("ldmsd")) != 0 || p.ServiceNode != "node-5" {
 		t.Errorf("node-5 = %+v, want the service node running slurmctld", n5)
 	}
 	if !strings.Contains(p.SlurmConf, "NodeName=node-1,node-2 ") {
@@ -252,7 +252,7 @@ func TestHashes(t *testing.T) {
 			if got := n.ContainerHash != b.ContainerHash; got != tt.container {
 				t.Errorf("container hash changed = %v, want %v", got, tt.container)
 			}
-			if got := n.Daemons[0].Hash != b.Daemons[0].Hash; got != tt.daemon {
+			if got := n.Daemon("ldmsd").Hash != b.Daemon("ldmsd").Hash; got != tt.daemon {
 				t.Errorf("daemon hash changed = %v, want %v", got, tt.daemon)
 			}
 			if got := p.SlurmHash != base.SlurmHash; got != tt.slr {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -291,15 +290,6 @@ func (s *state) prevDaemon(node, name string) *v1.DaemonStatus {
 		}
 	}
 	return nil
-}
-
-func hashArgv(parts ...[]string) string {
-	var all []string
-	for _, p := range parts {
-		all = append(all, strconv.Itoa(len(p)))
-		all = append(all, p...)
-	}
-	return hashStrings(all...)
 }
 
 // annotationPeers, in the status file, maps each daemon with peers

@@ -24,23 +24,11 @@ import (
 // prdcr's reconnect interval). The ldmsd phase then finds these daemons
 // running and checks them as usual.
 
-// configHosts lists the names d's config gives as hosts (host=NAME, as
-// in prdcr_add), once each.
-func configHosts(d plan.Daemon) []string {
-	var out []string
-	for _, w := range strings.Fields(d.Config) {
-		if host, ok := strings.CutPrefix(w, "host="); ok && !slices.Contains(out, host) {
-			out = append(out, host)
-		}
-	}
-	return out
-}
-
-// producers lists the other cluster nodes that d's config names as
-// hosts, by hostname.
+// producers lists the other cluster nodes among d's peers (the hosts its
+// config names), by hostname.
 func producers(p *plan.Plan, self string, d plan.Daemon) []string {
 	var out []string
-	for _, host := range configHosts(d) {
+	for _, host := range d.Peers {
 		if n := p.Node(host); n != nil && n.Hostname != self && !slices.Contains(out, n.Hostname) {
 			out = append(out, n.Hostname)
 		}
@@ -54,10 +42,10 @@ func producers(p *plan.Plan, self string, d plan.Daemon) []string {
 func ldmsdRanks(p *plan.Plan) map[string]int {
 	deps := map[string][]string{} // ldmsd nodes → their producers
 	for _, n := range p.Nodes {
-		if len(n.Daemons) > 0 {
+		if len(n.DaemonsOf(ldmsdKind)) > 0 {
 			deps[n.Hostname] = []string{}
 		}
-		for _, d := range n.Daemons {
+		for _, d := range n.DaemonsOf(ldmsdKind) {
 			deps[n.Hostname] = append(deps[n.Hostname], producers(p, n.Hostname, d)...)
 		}
 	}
@@ -114,10 +102,10 @@ func (s *state) planEarly(hosts []string, rank map[string]int) *earlyStarts {
 	e := &earlyStarts{rank: rank, done: map[string]chan struct{}{}, up: map[string]bool{}, failed: map[string]error{}}
 	for _, h := range hosts {
 		n := s.plan.Node(h)
-		if !s.created[h] || len(n.Daemons) == 0 {
+		if !s.created[h] || len(n.DaemonsOf(ldmsdKind)) == 0 {
 			continue
 		}
-		for _, d := range n.Daemons {
+		for _, d := range n.DaemonsOf(ldmsdKind) {
 			if strings.Contains(strings.Join(d.Argv, " ")+" "+d.Config, "munge") {
 				return nil
 			}
@@ -168,7 +156,7 @@ func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c engin
 		pid1 = initPID(procs)
 	}
 	boot := c.ID + "@" + strconv.Itoa(pid1)
-	files := s.r.files.changed(boot, slices.DeleteFunc(nodeFiles(s.plan, n, ""), func(f engine.File) bool { return f.Path == "/etc/hosts" }))
+	files := s.r.files.changed(boot, slices.DeleteFunc(nodeFiles(s.plan, n, nil), func(f engine.File) bool { return f.Path == plan.HostsPath }))
 	script := "( " + engine.WriteFilesScript(files) + "ldconfig\n)"
 	if len(script) > maxInlineFiles {
 		if err := s.writeFiles(ctx, n.Hostname, c, boot, files); err != nil {
@@ -178,7 +166,7 @@ func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c engin
 	}
 	// An aggregator resolves its producers' names when it reads its
 	// config (and exits if one does not resolve), then connects.
-	for _, d := range n.Daemons {
+	for _, d := range n.DaemonsOf(ldmsdKind) {
 		for _, p := range producers(s.plan, n.Hostname, d) {
 			if ch := e.done[p]; ch != nil && e.rank[p] < e.rank[n.Hostname] {
 				select {
@@ -189,8 +177,8 @@ func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c engin
 			}
 		}
 	}
-	for _, d := range n.Daemons {
-		spec := ldmsdSpec(n, d, "")
+	for _, d := range n.DaemonsOf(ldmsdKind) {
+		spec := newDaemonSpec(n, d, "")
 		if s.stopped[spec.key()] || findDaemon(s.procsOf(n.Hostname), spec.exe) != nil {
 			continue
 		}
@@ -257,7 +245,7 @@ func (e *earlyStarts) failure(key string) error {
 func feeders(p *plan.Plan, rank map[string]int) map[string]bool {
 	out := map[string]bool{}
 	for _, n := range p.Nodes {
-		for _, d := range n.Daemons {
+		for _, d := range n.DaemonsOf(ldmsdKind) {
 			for _, q := range producers(p, n.Hostname, d) {
 				if rank[q] < rank[n.Hostname] {
 					out[q] = true

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,19 +55,11 @@ func ensureNetwork(ctx context.Context, s *state) error {
 	return nil
 }
 
-// containerSpec is the Docker side of a plan node. An ovis_prefix missing
-// on the host is not mounted (Docker would create an empty directory
-// there); the hash records that, so the node is recreated once it exists.
+// containerSpec is the engine side of a plan node (see plan.HostMounts).
 func containerSpec(p *plan.Plan, n *plan.Node) engine.ContainerSpec {
-	hash := n.ContainerHash
+	hostMounts, hash := plan.HostMounts(n)
 	var mounts []engine.Mount
-	for _, m := range n.Mounts {
-		if m.Target == plan.OvisMount {
-			if _, err := os.Stat(m.Source); err != nil {
-				hash += "-noovis"
-				continue
-			}
-		}
+	for _, m := range hostMounts {
 		mounts = append(mounts, engine.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
 	var place engine.Placement
@@ -324,33 +315,13 @@ func initPID(ps []engine.Process) int {
 	return 0
 }
 
-// ldsoConf points the dynamic linker at the OVIS libraries.
-const ldsoConf = "/etc/ld.so.conf.d/lvc-ovis.conf"
-
-// nodeFiles is everything written to a node: /etc/hosts, the OVIS
-// environment for ssh sessions, and the plan's files (ldmsd and slurm
-// configs).
-func nodeFiles(p *plan.Plan, n *plan.Node, hosts string) []engine.File {
-	files := []engine.File{
-		{Path: "/etc/hosts", Content: []byte(hosts), Mode: 0o644},
-		{Path: "/etc/profile.d/lvc-ovis.sh", Content: []byte(profileScript(n.Env)), Mode: 0o644},
-		{Path: ldsoConf, Content: []byte(plan.OvisMount + "/lib\n"), Mode: 0o644},
-	}
-	for _, f := range n.Files {
+// nodeFiles is everything written to a node (plan.NodeFiles).
+func nodeFiles(p *plan.Plan, n *plan.Node, ips map[string]string) []engine.File {
+	var files []engine.File
+	for _, f := range p.NodeFiles(n, ips) {
 		files = append(files, engine.File{Path: f.Path, Content: []byte(f.Content), Mode: f.Mode})
 	}
 	return files
-}
-
-// profileScript exports the container env to login shells (ssh), which
-// do not inherit it.
-func profileScript(env v1.Env) string {
-	var b strings.Builder
-	b.WriteString("# Written by lvc: the node's environment for login shells.\n")
-	for _, e := range env {
-		b.WriteString("export " + e.Name + "=" + engine.ShellQuote([]string{e.Value}) + "\n")
-	}
-	return b.String()
 }
 
 // ensureFiles writes each node's files in one exec, only when they differ
@@ -362,7 +333,6 @@ func ensureFiles(ctx context.Context, s *state) error {
 	for h, c := range s.containers {
 		ips[h] = c.IP
 	}
-	hosts := s.plan.HostsFile(ips)
 	var kept []engine.Container
 	for _, n := range s.plan.Nodes {
 		if !s.created[n.Hostname] {
@@ -383,7 +353,7 @@ func ensureFiles(ctx context.Context, s *state) error {
 		nodes[i] = &s.plan.Nodes[i]
 	}
 	err = forEach(ctx, s.r.workers(), nodes, func(ctx context.Context, n *plan.Node) error {
-		files := nodeFiles(s.plan, n, hosts)
+		files := nodeFiles(s.plan, n, ips)
 		more, err := s.serviceFiles(n, sshHosts)
 		if err != nil {
 			return err
@@ -407,7 +377,7 @@ func (s *state) writeFiles(ctx context.Context, host string, c engine.Container,
 		return nil
 	}
 	then := ""
-	if slices.ContainsFunc(files, func(f engine.File) bool { return f.Path == ldsoConf }) {
+	if slices.ContainsFunc(files, func(f engine.File) bool { return f.Path == plan.LdsoConfPath }) {
 		then = "ldconfig\n"
 	}
 	if _, err := engine.Run(ctx, s.r.Runtime, c.ID, engine.WriteFilesExec(files, then)); err != nil {
@@ -441,8 +411,8 @@ func (s *state) fillNodeStatus() {
 		ns.Daemons = s.daemons[n.Hostname]
 		if ns.Daemons == nil {
 			// Phases that did not run keep what was seen last time.
-			for _, d := range []string{"sshd", "munged", plan.Slurmctld, plan.Slurmd, "ldmsd"} {
-				if p := s.prevDaemon(n.Hostname, d); p != nil {
+			for _, d := range n.Daemons {
+				if p := s.prevDaemon(n.Hostname, d.Name); p != nil {
 					ns.Daemons = append(ns.Daemons, *p)
 				}
 			}

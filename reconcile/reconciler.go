@@ -16,6 +16,7 @@ import (
 	"github.com/go-logr/logr"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/kind"
 	"github.com/ovis-hpc/lvc/drivers/sshd"
 	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/plan"
@@ -321,7 +322,7 @@ type fileCache struct {
 func fileKey(boot, path string) string { return boot + "\x00" + path }
 
 func fileHash(f engine.File) string {
-	return hashStrings(f.Path, string(f.Content), strconv.FormatUint(uint64(f.Mode), 8)+f.Owner)
+	return kind.HashStrings(f.Path, string(f.Content), strconv.FormatUint(uint64(f.Mode), 8)+f.Owner)
 }
 
 // changed returns the files that differ from what was written to boot.
@@ -359,12 +360,4 @@ func (f *fileCache) forgetCluster(cs []engine.Container) {
 			}
 		}
 	}
-}
-
-func hashStrings(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		fmt.Fprintf(h, "%d:%s", len(p), p)
-	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
 }

@@ -12,15 +12,14 @@ import (
 	"time"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/kind"
 	"github.com/ovis-hpc/lvc/drivers/ldmsd"
+	"github.com/ovis-hpc/lvc/drivers/munged"
 	"github.com/ovis-hpc/lvc/drivers/slurm"
 	"github.com/ovis-hpc/lvc/drivers/sshd"
 	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/plan"
 )
-
-// logDir holds the stdio of the daemons lvc starts.
-const logDir = "/var/log/lvc"
 
 func wants(service string) func(*plan.Plan) bool {
 	return func(p *plan.Plan) bool { return slices.Contains(p.Services, service) }
@@ -65,70 +64,68 @@ func (s *state) daemonsReady(name string) (bool, string) {
 	return len(bad) == 0, strings.Join(bad, "; ")
 }
 
-func simpleDaemonPhase(name, condition, exe, pre, logFile string, argv []string) func(context.Context, *state) error {
-	return func(ctx context.Context, s *state) error {
-		var specs []daemonSpec
-		for _, n := range s.plan.Nodes {
-			specs = append(specs, daemonSpec{node: n.Hostname, name: name, exe: exe, pre: pre, argv: argv,
-				logFile: logFile, hash: hashArgv(argv), restart: v1.RestartAlways})
+// Daemon kinds the phases below run (drivers/kinds).
+const (
+	sshdKind      = "sshd"
+	mungedKind    = "munged"
+	slurmctldKind = "slurmctld"
+	slurmdKind    = "slurmd"
+	ldmsdKind     = "ldmsd"
+)
+
+// specsOf lists the plan's daemons of kind k on every node.
+func (s *state) specsOf(k string) []daemonSpec {
+	var out []daemonSpec
+	for i := range s.plan.Nodes {
+		n := &s.plan.Nodes[i]
+		for _, d := range n.DaemonsOf(k) {
+			out = append(out, newDaemonSpec(n, d, s.peersOf(d)))
 		}
+	}
+	return out
+}
+
+// kindPhase runs the daemons of kind k and sets condition from them.
+func kindPhase(k, condition string) func(context.Context, *state) error {
+	return func(ctx context.Context, s *state) error {
+		specs := s.specsOf(k)
 		if _, err := s.runDaemons(ctx, specs); err != nil {
 			return err
 		}
-		if ok, msg := s.daemonsReady(name); !ok {
+		if ok, msg := s.daemonsReady(k); !ok {
 			s.setCondition(condition, v1.ConditionFalse, "NotRunning", msg)
 			return nil
 		}
-		s.setCondition(condition, v1.ConditionTrue, "Running", fmt.Sprintf("%s runs on %d nodes", name, len(specs)))
+		s.setCondition(condition, v1.ConditionTrue, "Running", fmt.Sprintf("%s runs on %d nodes", k, len(specs)))
 		return nil
 	}
 }
 
-var ensureSshd = simpleDaemonPhase("sshd", v1.ConditionSshdReady, "sshd", sshd.Pre, logDir+"/sshd.log", sshd.Argv())
+var ensureSshd = kindPhase(sshdKind, v1.ConditionSshdReady)
 
-var ensureMunged = simpleDaemonPhase("munged", v1.ConditionMungeReady, "munged", slurm.MungedPre, slurm.MungeLog, slurm.MungedArgv())
+var ensureMunged = kindPhase(mungedKind, v1.ConditionMungeReady)
 
 func ensureSlurm(ctx context.Context, s *state) error {
-	var specs []daemonSpec
-	peers := hashStrings(s.slurmAddrs()...)
-	for _, n := range s.plan.Nodes {
-		var argv []string
-		switch n.SlurmRole {
-		case plan.Slurmctld:
-			argv = slurm.SlurmctldArgv()
-		case plan.Slurmd:
-			argv = slurm.SlurmdArgv()
-		default:
-			continue
-		}
-		// slurm.conf is in the hash: a new node set restarts the daemons
-		// (Slurm 22.05 cannot add nodes by reconfigure), not the containers.
-		// The Slurm nodes' addresses are its peers: slurmctld and slurmd
-		// resolve node names once and keep the address, so a node
-		// re-created with another (moved to another swarm node, say) would
-		// stay NOT_RESPONDING and its jobs COMPLETING for ever.
-		specs = append(specs, daemonSpec{node: n.Hostname, name: n.SlurmRole, exe: n.SlurmRole, pre: slurm.SlurmPre, argv: argv,
-			logFile: logDir + "/" + n.SlurmRole + ".log", hash: hashArgv(argv, []string{s.plan.SlurmHash}), peers: peers, restart: v1.RestartAlways})
-	}
-	// slurmctld first: a slurmd that finds it not yet listening registers
-	// only on its next try, a second later.
-	ctld := slices.DeleteFunc(slices.Clone(specs), func(d daemonSpec) bool { return d.name != plan.Slurmctld })
+	// slurmctld first, listening: a slurmd that finds it not yet
+	// listening registers only on its next try, a second later.
+	ctld := s.specsOf(slurmctldKind)
 	started, err := s.runDaemons(ctx, ctld)
 	if err != nil {
 		return err
 	}
 	if started {
-		svc := s.containers[s.plan.ServiceNode]
-		if _, err := s.r.Runtime.Exec(ctx, svc.ID, engine.WaitListeningExec(slurm.SlurmctldPort, 3*time.Second)); err != nil {
+		if err := s.waitListening(ctx, slurmctldKind); err != nil {
 			return err
 		}
 	}
-	more, err := s.runDaemons(ctx, slices.DeleteFunc(specs, func(d daemonSpec) bool { return d.name == plan.Slurmctld }))
+	slurmd := s.specsOf(slurmdKind)
+	specs := append(slices.Clone(ctld), slurmd...)
+	more, err := s.runDaemons(ctx, slurmd)
 	if err != nil {
 		return err
 	}
 	started = started || more
-	for _, name := range []string{plan.Slurmctld, plan.Slurmd} {
+	for _, name := range []string{slurmctldKind, slurmdKind} {
 		if ok, msg := s.daemonsReady(name); !ok {
 			s.setCondition(v1.ConditionSlurmReady, v1.ConditionFalse, "NotRunning", msg)
 			return nil
@@ -175,12 +172,10 @@ func ensureLdmsd(ctx context.Context, s *state) error {
 			fmt.Sprintf("%s does not exist on the host: build OVIS and set spec.ovis_prefix to its prefix", bin))
 		return nil
 	}
-	var specs []daemonSpec
+	specs := s.specsOf(ldmsdKind)
 	checks := map[string]plan.Daemon{}
-	for i := range s.plan.Nodes {
-		n := &s.plan.Nodes[i]
-		for _, d := range n.Daemons {
-			specs = append(specs, ldmsdSpec(n, d, s.ldmsdPeers(d)))
+	for _, n := range s.plan.Nodes {
+		for _, d := range n.DaemonsOf(ldmsdKind) {
 			checks[n.Hostname] = d
 		}
 	}
@@ -197,7 +192,7 @@ func ensureLdmsd(ctx context.Context, s *state) error {
 	err := forEach(ctx, s.r.workers(), nodes, func(ctx context.Context, node string) error {
 		d := checks[node]
 		ds := s.daemon(node, d.Name)
-		if ds == nil || ds.State != v1.DaemonRunning || d.Port == 0 {
+		if ds == nil || ds.State != v1.DaemonRunning || d.Listen == 0 {
 			return nil
 		}
 		// An idle resync costs no exec: a daemon seen listening with sets,
@@ -206,7 +201,7 @@ func ensureLdmsd(ctx context.Context, s *state) error {
 			ds.Listening, ds.Sets = true, prev.Sets
 			return nil
 		}
-		r, err := s.r.Runtime.Exec(ctx, s.containers[node].ID, engine.ExecOptions{Argv: []string{"sh", "-c", ldmsd.CheckScript(d.Xprt, d.Port, d.Auth)}})
+		r, err := s.r.Runtime.Exec(ctx, s.containers[node].ID, engine.ExecOptions{Argv: []string{"sh", "-c", ldmsd.CheckScript(d.Xprt, d.Listen, d.Auth)}})
 		if err != nil {
 			return err
 		}
@@ -215,14 +210,14 @@ func ensureLdmsd(ctx context.Context, s *state) error {
 		defer mu.Unlock()
 		ds.Listening, ds.Sets = listening, sets
 		if !listening {
-			notListening = append(notListening, fmt.Sprintf("ldmsd on %s does not listen on %d yet", node, d.Port))
+			notListening = append(notListening, fmt.Sprintf("ldmsd on %s does not listen on %d yet", node, d.Listen))
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if ok, msg := s.daemonsReady("ldmsd"); !ok {
+	if ok, msg := s.daemonsReady(ldmsdKind); !ok {
 		s.setCondition(v1.ConditionLdmsdReady, v1.ConditionFalse, "NotRunning", msg)
 		return nil
 	}
@@ -285,40 +280,29 @@ func (s *state) serviceFiles(n *plan.Node, hosts []sshd.Host) ([]engine.File, er
 		}
 	}
 	if slices.Contains(s.plan.Services, v1.ServiceMunged) {
-		key, err := slurm.MungeKey(s.secret)
+		key, err := munged.Key(s.secret)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, engine.File{Path: slurm.MungeKeyPath, Content: key, Mode: 0o400, Owner: slurm.MungeUser + ":" + slurm.MungeUser})
+		files = append(files, engine.File{Path: munged.KeyPath, Content: key, Mode: 0o400, Owner: munged.User + ":" + munged.User})
 	}
 	return files, nil
 }
 
-// slurmAddrs lists the addresses of the nodes that run Slurm daemons.
-func (s *state) slurmAddrs() []string {
-	var out []string
-	for _, n := range s.plan.Nodes {
-		if n.SlurmRole != plan.SlurmNone {
-			out = append(out, n.Hostname+"="+s.containers[n.Hostname].IP)
-		}
-	}
-	return out
+// newDaemonSpec is the daemon lvc keeps running for d on n.
+func newDaemonSpec(n *plan.Node, d plan.Daemon, peers string) daemonSpec {
+	return daemonSpec{node: n.Hostname, name: d.Name, exe: d.Exe, pre: d.Pre, argv: d.Argv, env: d.Env.Strings(),
+		logFile: d.LogFile(), hash: d.Hash, peers: peers, restart: d.Restart}
 }
 
-// ldmsdSpec is the daemon lvc keeps running for d on n.
-func ldmsdSpec(n *plan.Node, d plan.Daemon, peers string) daemonSpec {
-	return daemonSpec{node: n.Hostname, name: d.Name, exe: "ldmsd", argv: d.Argv, env: d.Env.Strings(),
-		logFile: logDir + "/" + d.Name + ".out", hash: d.Hash, peers: peers, restart: d.Restart}
-}
-
-// ldmsdPeers identifies the addresses of the cluster's nodes that the
-// daemon's config names (host=NAME, as in prdcr_add), "" when it names
-// none: ldmsd resolves a producer's host once, at prdcr_add, so an
-// aggregator whose producer is re-created with another address (moved to
-// another swarm node, say) must be restarted to reach it again.
-func (s *state) ldmsdPeers(d plan.Daemon) string {
+// peersOf identifies the addresses of the cluster's nodes among d's peers,
+// "" when it has none: a daemon resolves them once, when it starts (ldmsd
+// at prdcr_add, Slurm's daemons their nodes), so one whose peer is
+// re-created with another address (moved to another swarm node, say)
+// must be restarted to reach it again.
+func (s *state) peersOf(d plan.Daemon) string {
 	var addrs []string
-	for _, host := range configHosts(d) {
+	for _, host := range d.Peers {
 		if n := s.plan.Node(host); n != nil {
 			addrs = append(addrs, host+"="+s.containers[n.Hostname].IP)
 		}
@@ -327,5 +311,21 @@ func (s *state) ldmsdPeers(d plan.Daemon) string {
 		return ""
 	}
 	slices.Sort(addrs)
-	return hashStrings(addrs...)
+	return kind.HashStrings(addrs...)
+}
+
+// waitListening waits until the daemons of kind k that serve a port
+// listen on it.
+func (s *state) waitListening(ctx context.Context, k string) error {
+	for _, n := range s.plan.Nodes {
+		for _, d := range n.DaemonsOf(k) {
+			if d.Listen == 0 {
+				continue
+			}
+			if _, err := s.r.Runtime.Exec(ctx, s.containers[n.Hostname].ID, engine.WaitListeningExec(d.Listen, 3*time.Second)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

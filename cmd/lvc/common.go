@@ -14,6 +14,7 @@ import (
 	"github.com/ovis-hpc/lvc/cluster"
 	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/store"
+	"github.com/ovis-hpc/lvc/plan"
 )
 
 // exitError makes lvc exit with code. main prints err first when it is
@@ -267,4 +268,18 @@ func clusterNames(g *globalOptions) []string {
 // isTimeout tells whether err is a wait that ran out of time.
 func isTimeout(err error) bool {
 	return errors.Is(err, cluster.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// statusPlan is the plan of the spec a status file was computed from.
+func statusPlan(st *v1.LDMSDCluster) (*plan.Plan, error) {
+	if st == nil {
+		return nil, errors.New("no status file: the cluster was never reconciled")
+	}
+	obj := st.DeepCopy()
+	obj.Status = nil
+	p, err := plan.Build(obj)
+	if err != nil {
+		return nil, fmt.Errorf("the spec in the status file of %s: %w", st.Metadata.Name, err)
+	}
+	return p, nil
 }

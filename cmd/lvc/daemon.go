@@ -10,10 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ovis-hpc/lvc/cluster"
+	"github.com/ovis-hpc/lvc/drivers/kinds"
 )
-
-// knownDaemons are the daemons lvc supervises.
-var knownDaemons = []string{"sshd", "munged", "slurmctld", "slurmd", "ldmsd"}
 
 func newStopCommand(g *globalOptions) *cobra.Command {
 	var timeout time.Duration
@@ -98,7 +96,7 @@ func daemonNode(ctx context.Context, g *globalOptions, args []string) (*cluster.
 		c.Close()
 		return nil, nil, err
 	}
-	known := knownDaemons
+	known := kinds.Names()
 	if st != nil && st.Status != nil {
 		known = nil
 		for _, n := range st.Status.Nodes {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -168,17 +167,10 @@ func nodeLabel(n *plan.Node) string {
 }
 
 // expectedHash is the lvc.hash label the reconciler gives the node's
-// container: its ContainerHash, marked when the OVIS prefix is missing
-// on the host (the container is then made without the mount).
+// container.
 func expectedHash(n *plan.Node) string {
-	for _, m := range n.Mounts {
-		if m.Target == plan.OvisMount {
-			if _, err := os.Stat(m.Source); err != nil {
-				return n.ContainerHash + "-noovis"
-			}
-		}
-	}
-	return n.ContainerHash
+	_, hash := plan.HostMounts(n)
+	return hash
 }
 
 // containerChanges says what changed in what a container is made from.
@@ -213,7 +205,7 @@ func containerChanges(was, n *plan.Node) []string {
 }
 
 // daemonChanges lists the daemons of node n that would start, stop or
-// restart: ldmsd by its hash in the status file, Slurm's by its files.
+// restart, by their hash in the status file.
 func daemonChanges(st *v1.LDMSDCluster, old *plan.Plan, was *plan.Node, want *plan.Plan, n *plan.Node) []string {
 	running := map[string]v1.DaemonStatus{}
 	if st != nil && st.Status != nil {
@@ -236,36 +228,16 @@ func daemonChanges(st *v1.LDMSDCluster, old *plan.Plan, was *plan.Node, want *pl
 		case ds.Hash != d.Hash:
 			why := "its command line, env or config changed"
 			if was != nil {
-				for _, wd := range was.Daemons {
-					if wd.Name == d.Name {
-						if r := ldmsdChanges(&wd, &d); len(r) > 0 {
-							why = strings.Join(r, "; ")
-						}
+				if wd := was.Daemon(d.Name); wd != nil {
+					if r := startChanges(wd, &d); len(r) > 0 {
+						why = strings.Join(r, "; ")
 					}
 				}
 			}
+			if old != nil && old.SlurmHash != want.SlurmHash && (d.Kind == plan.Slurmd || d.Kind == plan.Slurmctld) {
+				why = "Slurm files changed"
+			}
 			out = append(out, fmt.Sprintf("%s: daemon %s restarted: %s", label, d.Name, why))
-		}
-	}
-	slurmd := func(role string) {
-		if role == plan.SlurmNone {
-			return
-		}
-		_, ok := running[role]
-		delete(running, role)
-		switch {
-		case !ok:
-			out = append(out, fmt.Sprintf("%s: daemon %s started", label, role))
-		case old != nil && old.SlurmHash != want.SlurmHash:
-			out = append(out, fmt.Sprintf("%s: daemon %s restarted: Slurm files changed", label, role))
-		}
-	}
-	slurmd(n.SlurmRole)
-	for _, svc := range []string{"sshd", "munged"} {
-		_, ok := running[svc]
-		delete(running, svc)
-		if slices.Contains(want.Services, svc) && !ok && st != nil {
-			out = append(out, fmt.Sprintf("%s: daemon %s started", label, svc))
 		}
 	}
 	var gone []string
@@ -279,7 +251,8 @@ func daemonChanges(st *v1.LDMSDCluster, old *plan.Plan, was *plan.Node, want *pl
 	return out
 }
 
-func ldmsdChanges(was, d *plan.Daemon) []string {
+// startChanges says what changed in what a daemon is started with.
+func startChanges(was, d *plan.Daemon) []string {
 	var r []string
 	if !slices.Equal(was.Argv, d.Argv) {
 		r = append(r, fmt.Sprintf("command line %q -> %q", strings.Join(was.Argv, " "), strings.Join(d.Argv, " ")))

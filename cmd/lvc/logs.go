@@ -12,24 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/drivers/slurm"
 	"github.com/ovis-hpc/lvc/engine"
-	"github.com/ovis-hpc/lvc/plan"
 )
-
-// lvcLogDir holds the stdio of the daemons lvc starts (reconcile's logDir).
-const lvcLogDir = "/var/log/lvc"
-
-// daemonLogFiles are the log files of each daemon inside a node: the
-// stdio lvc redirects, then the daemon's own log file. ldmsd's own log
-// is its log_file, looked up in the spec.
-var daemonLogFiles = map[string][]string{
-	"sshd":      {lvcLogDir + "/sshd.log"},
-	"munged":    {slurm.MungeLog, "/var/log/munge/munged.log"},
-	"slurmd":    {lvcLogDir + "/slurmd.log", "/var/log/slurmd.log"},
-	"slurmctld": {lvcLogDir + "/slurmctld.log", "/var/log/slurmctld.log"},
-	"ldmsd":     {lvcLogDir + "/ldmsd.out"},
-}
 
 func newLogsCommand(g *globalOptions) *cobra.Command {
 	var follow bool
@@ -37,10 +21,11 @@ func newLogsCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs NAME NODE [DAEMON] [-f] [--tail N]",
 		Short: "Print a daemon's log on a node, or the container's log",
-		Long: `logs prints the log files of DAEMON (sshd, munged, slurmctld, slurmd or
-ldmsd) inside NODE, a hostname or alias: the output lvc redirects from the
-daemon (/var/log/lvc/DAEMON.log or .out, /var/log/munge/munged.out) and the
-daemon's own log (ldmsd's log_file, /var/log/slurmd.log, ...), each under a
+		Long: `logs prints the log files of DAEMON (sshd, munged, slurmctld, slurmd,
+ldmsd: lvc render lists each node's) inside NODE, a hostname or alias: the
+output lvc redirects from the daemon (/var/log/lvc/DAEMON.log or .out,
+/var/log/munge/munged.out) and the daemon's own log (ldmsd's log_file,
+/var/log/slurmd.log, ...), each under a
 ==> FILE <== header when there are several. Without DAEMON it prints the
 container's log (docker logs). -f follows until interrupted.`,
 		Example: `  lvc logs ldms_slurm sampler-1 ldmsd
@@ -118,41 +103,26 @@ container's log (docker logs). -f follows until interrupted.`,
 	return cmd
 }
 
-// logFiles returns the log files of daemon on the node hostname.
+// logFiles returns the log files of daemon on the node hostname, by the
+// plan of the spec the status file was computed from.
 func logFiles(st *v1.LDMSDCluster, hostname, daemon string) ([]string, error) {
-	files, ok := daemonLogFiles[daemon]
-	if !ok {
-		known := make([]string, 0, len(daemonLogFiles))
-		for d := range daemonLogFiles {
-			known = append(known, d)
+	p, err := statusPlan(st)
+	if err != nil {
+		return nil, err
+	}
+	n := p.Node(hostname)
+	if n == nil {
+		return nil, fmt.Errorf("%s is not a node of %s", hostname, p.Cluster)
+	}
+	d := n.Daemon(daemon)
+	if d == nil {
+		var known []string
+		for _, d := range n.Daemons {
+			known = append(known, d.Name)
 		}
-		slices.Sort(known)
-		return nil, fmt.Errorf("unknown daemon %q: %s", daemon, strings.Join(known, ", "))
+		return nil, fmt.Errorf("%s runs no daemon %q (it runs: %s)", hostname, daemon, strings.Join(known, ", "))
 	}
-	files = slices.Clone(files)
-	if daemon == v1.ServiceLdmsd {
-		files = append(files, ldmsdLogFile(st, hostname))
-	}
-	return files, nil
-}
-
-// ldmsdLogFile is the log_file of the ldmsd of a node, by the spec the
-// status file was computed from; the default when that is unknown.
-func ldmsdLogFile(st *v1.LDMSDCluster, hostname string) string {
-	if st != nil {
-		obj := st.DeepCopy()
-		obj.Status = nil
-		if p, err := plan.Build(obj); err == nil {
-			if n := p.Node(hostname); n != nil {
-				for _, d := range n.Daemons {
-					if d.LogFile != "" {
-						return d.LogFile
-					}
-				}
-			}
-		}
-	}
-	return v1.DefaultLogFile
+	return slices.Clone(d.Logs), nil
 }
 
 // containerLogs prints a container's own log, as docker logs does.

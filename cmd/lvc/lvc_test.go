@@ -152,8 +152,30 @@ func TestRenderStructured(t *testing.T) {
 			if len(c.Nodes) != 5 || c.Nodes[0].Aliases[0] != "sampler-1" || c.Nodes[4].Slurm != "slurmctld" {
 				t.Errorf("render -o %s = %+v", format, c)
 			}
-			if got, want := c.Nodes[2].Files[0].Path, "/etc/ldmsd.conf"; got != want {
-				t.Errorf("node-3 first file = %q, want %q", got, want)
+			// Every daemon of every kind, and every file, /etc/hosts and
+			// slurm.conf included.
+			names := func(n renderedNode) (ds, fs []string) {
+				for _, d := range n.Daemons {
+					ds = append(ds, d.Kind+":"+d.Name)
+				}
+				for _, f := range n.Files {
+					fs = append(fs, f.Path)
+				}
+				return ds, fs
+			}
+			for i, want := range []struct{ daemons, files string }{
+				{"sshd:sshd munged:munged slurmd:slurmd ldmsd:ldmsd", "/etc/hosts /etc/profile.d/lvc-ovis.sh /etc/ld.so.conf.d/lvc-ovis.conf /etc/slurm/slurm.conf /etc/slurm/cgroup.conf /etc/slurm/plugstack.conf /etc/ldmsd.conf"},
+				{"sshd:sshd munged:munged ldmsd:ldmsd", "/etc/hosts /etc/profile.d/lvc-ovis.sh /etc/ld.so.conf.d/lvc-ovis.conf /etc/ldmsd.conf"},
+				{"sshd:sshd munged:munged slurmctld:slurmctld", "/etc/hosts /etc/profile.d/lvc-ovis.sh /etc/ld.so.conf.d/lvc-ovis.conf /etc/slurm/slurm.conf /etc/slurm/cgroup.conf /etc/slurm/plugstack.conf"},
+			} {
+				n := c.Nodes[[]int{0, 2, 4}[i]]
+				ds, fs := names(n)
+				if got := strings.Join(ds, " "); got != want.daemons {
+					t.Errorf("%s daemons = %s, want %s", n.Hostname, got, want.daemons)
+				}
+				if got := strings.Join(fs, " "); got != want.files {
+					t.Errorf("%s files = %s, want %s", n.Hostname, got, want.files)
+				}
 			}
 		})
 	}
@@ -213,20 +235,5 @@ func TestRunAndVersion(t *testing.T) {
 	out, _, err := execute(t, "version")
 	if err != nil || !strings.HasPrefix(out, "lvc dev") {
 		t.Errorf("version = %q, %v", out, err)
-	}
-}
-
-func TestShellJoin(t *testing.T) {
-	tests := []struct {
-		in   []string
-		want string
-	}{
-		{[]string{"ldmsd", "-x", "sock:1"}, "ldmsd -x sock:1"},
-		{[]string{"a b", "it's", "${X}"}, `'a b' 'it'\''s' '${X}'`},
-	}
-	for _, tt := range tests {
-		if got := shellJoin(tt.in); got != tt.want {
-			t.Errorf("shellJoin(%q) = %q, want %q", tt.in, got, tt.want)
-		}
 	}
 }

@@ -4,15 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/drivers/slurm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/plan"
 )
 
@@ -46,10 +44,15 @@ type renderedNode struct {
 
 type renderedDaemon struct {
 	Name    string   `json:"name"`
+	Kind    string   `json:"kind"`
+	Pre     string   `json:"pre,omitempty"`
 	Command string   `json:"command"`
 	Argv    []string `json:"argv"`
 	Env     []string `json:"env,omitempty"`
 	Restart string   `json:"restart"`
+	Logs    []string `json:"logs,omitempty"`
+	After   []string `json:"after,omitempty"`
+	Peers   []string `json:"peers,omitempty"`
 }
 
 type renderedFile struct {
@@ -62,8 +65,14 @@ func newRenderCommand(*globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "render -f FILE [-o text|yaml|json]",
 		Short: "Print the plan of a manifest: nodes, env, files and daemon command lines",
-		Long:  "render prints, for each cluster of a manifest, what every node gets: hostname, aliases, role, env, mounts, files with their content and daemon command lines. It needs no Docker.",
-		Args:  cobra.NoArgs,
+		Long: `render prints, for each cluster of a manifest, what every node gets:
+hostname, aliases, role, env, mounts, every daemon of every kind (sshd,
+munged, slurmctld, slurmd, ldmsd) with its command line and log files,
+and every file with its content: /etc/hosts (addresses shown as <NODE IP>,
+known once the containers run), slurm.conf, the ldmsd configs. Files made
+from the cluster secret (SSH and munge keys) are not shown. It needs no
+engine.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRender(cmd.OutOrStdout(), cmd.InOrStdin(), file, output)
 		},
@@ -142,6 +151,10 @@ func rendered(p *plan.Plan) renderedCluster {
 		ServiceNode: p.ServiceNode,
 		SlurmNodes:  p.SlurmNodes,
 	}
+	ips := map[string]string{}
+	for _, n := range p.Nodes {
+		ips[n.Hostname] = "<" + n.Hostname + " IP>"
+	}
 	for _, n := range p.Nodes {
 		rn := renderedNode{
 			Hostname:  n.Hostname,
@@ -161,13 +174,18 @@ func rendered(p *plan.Plan) renderedCluster {
 		for _, d := range n.Daemons {
 			rn.Daemons = append(rn.Daemons, renderedDaemon{
 				Name:    d.Name,
-				Command: shellJoin(d.Argv),
+				Kind:    d.Kind,
+				Pre:     d.Pre,
+				Command: engine.ShellQuote(d.Argv),
 				Argv:    d.Argv,
 				Env:     d.Env.Strings(),
 				Restart: d.Restart,
+				Logs:    d.Logs,
+				After:   d.After,
+				Peers:   d.Peers,
 			})
 		}
-		for _, f := range n.Files {
+		for _, f := range p.NodeFiles(&n, ips) {
 			rn.Files = append(rn.Files, renderedFile{Path: f.Path, Content: f.Content})
 		}
 		c.Nodes = append(c.Nodes, rn)
@@ -203,14 +221,26 @@ func writeText(w io.Writer, c renderedCluster) error {
 		list(&b, "  ", "cap_add", n.CapAdd)
 		list(&b, "  ", "cap_drop", n.CapDrop)
 		for _, d := range n.Daemons {
-			fmt.Fprintf(&b, "  daemon %s (restart %s)\n", d.Name, d.Restart)
+			fmt.Fprintf(&b, "  daemon %s (kind %s, restart %s)\n", d.Name, d.Kind, d.Restart)
+			if d.Pre != "" {
+				fmt.Fprintf(&b, "    before: %s\n", d.Pre)
+			}
 			fmt.Fprintf(&b, "    command: %s\n", d.Command)
 			list(&b, "    ", "env", d.Env)
+			if len(d.Logs) > 0 {
+				fmt.Fprintf(&b, "    logs: %s\n", strings.Join(d.Logs, " "))
+			}
+			if len(d.After) > 0 {
+				fmt.Fprintf(&b, "    after: %s\n", strings.Join(d.After, " "))
+			}
+			if len(d.Peers) > 0 {
+				fmt.Fprintf(&b, "    peers: %s\n", strings.Join(d.Peers, " "))
+			}
 		}
 		for _, f := range n.Files {
-			// The slurm files are the same on every slurm node: print
-			// them once. Daemon configs are printed on every node.
-			if first, ok := seen[f]; ok && strings.HasPrefix(f.Path, slurmDir) {
+			// A file the same as on an earlier node (/etc/hosts, the
+			// slurm files) is printed once.
+			if first, ok := seen[f]; ok {
 				fmt.Fprintf(&b, "  file %s: same as on %s\n", f.Path, first)
 				continue
 			}
@@ -233,21 +263,4 @@ func list(b *strings.Builder, indent, title string, items []string) {
 	for _, it := range items {
 		fmt.Fprintf(b, "%s  %s\n", indent, it)
 	}
-}
-
-var slurmDir = path.Dir(slurm.ConfPath) + "/"
-
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
-
-// shellJoin prints argv as a shell command line.
-func shellJoin(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		if shellSafe.MatchString(a) {
-			q[i] = a
-		} else {
-			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(q, " ")
 }

@@ -30,7 +30,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
-	"github.com/ovis-hpc/lvc/drivers/slurm"
+	"github.com/ovis-hpc/lvc/drivers/munged"
 	"github.com/ovis-hpc/lvc/drivers/sshd"
 	"github.com/ovis-hpc/lvc/drivers/swarm"
 	"github.com/ovis-hpc/lvc/internal/controller"
@@ -179,7 +179,7 @@ func TestE2ESecretsNeverLeak(t *testing.T) {
 			path, mode string
 		}{
 			{reconcile.SecretPath, "400 root"},
-			{slurm.MungeKeyPath, "400 munge"},
+			{munged.KeyPath, "400 munge"},
 			{sshd.RootKeyPath, "600 root"},
 			{sshd.HostKeyPath, "600 root"},
 		} {

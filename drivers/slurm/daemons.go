@@ -1,33 +1,8 @@
 package slurm
 
 import (
-	"crypto/hkdf"
-	"crypto/sha256"
 	"strings"
 )
-
-// Munge paths and owner.
-const (
-	MungeKeyPath = "/etc/munge/munge.key"
-	MungeUser    = "munge"
-	MungeLog     = "/var/log/munge/munged.out"
-)
-
-// MungeKey derives the cluster's 1024-byte munge key from its secret:
-// every node gets the same key, and it survives a controller restart and
-// a node's re-creation without being stored anywhere else.
-func MungeKey(secret []byte) ([]byte, error) {
-	return hkdf.Key(sha256.New, secret, nil, "lvc/munge", 1024)
-}
-
-// MungedPre prepares munged's directories as root, before it drops to
-// the munge user.
-const MungedPre = "mkdir -p /run/munge /var/log/munge && chown munge:munge /run/munge /var/log/munge && chmod 0755 /run/munge"
-
-// MungedArgv runs munged in the foreground as the munge user.
-func MungedArgv() []string {
-	return []string{"setpriv", "--reuid=munge", "--regid=munge", "--init-groups", "/usr/sbin/munged", "-F"}
-}
 
 // SlurmPre makes the spool directories slurm.conf names.
 const SlurmPre = "mkdir -p /var/spool/slurmd /var/spool/slurmctld /var/log"

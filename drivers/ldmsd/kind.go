@@ -1,0 +1,75 @@
+package ldmsd
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/kind"
+)
+
+// Kind runs the ldmsd the spec gives a node, with its config file.
+var Kind kind.Kind = ldmsdKind{}
+
+type ldmsdKind struct{}
+
+func (ldmsdKind) Name() string    { return "ldmsd" }
+func (ldmsdKind) Service() string { return v1.ServiceLdmsd }
+
+func (ldmsdKind) Plan(_ *kind.Cluster, n *kind.Node) ([]kind.Daemon, []kind.File) {
+	if n.LDMSD == nil {
+		return nil, nil
+	}
+	d := Daemon(*n.LDMSD)
+	return []kind.Daemon{d}, []kind.File{{Path: d.ConfigFile, Content: d.Config, Mode: 0o644}}
+}
+
+// Daemon is the ldmsd of a resolved daemon spec.
+func Daemon(s v1.DaemonSpec) kind.Daemon {
+	d := kind.Daemon{
+		Name:       "ldmsd",
+		Kind:       "ldmsd",
+		Exe:        "ldmsd",
+		Argv:       Command(s),
+		Env:        slices.Clone(s.Env),
+		ConfigFile: s.ConfigFile,
+		Config:     Config(s),
+		Restart:    s.Restart,
+		Listen:     s.ListenPort,
+		Xprt:       s.ListenXprt,
+		Auth:       s.ListenAuth,
+	}
+	d.Logs = []string{kind.LogDir + "/" + d.Name + ".out"}
+	if s.LogFile != "" {
+		d.Logs = append(d.Logs, s.LogFile)
+	}
+	d.Peers = Producers(d.Config)
+	if s.ListenAuth == "munge" {
+		d.After = []string{"munged"}
+	}
+	data, _ := json.Marshal(struct {
+		Argv   []string
+		Env    []string
+		Config string
+	}{d.Argv, d.Env.Strings(), d.Config})
+	h := sha256.New()
+	fmt.Fprintf(h, "%d:%s", len(data), data)
+	d.Hash = hex.EncodeToString(h.Sum(nil))
+	return d
+}
+
+// Producers lists the hosts a config names (host=NAME, as in prdcr_add),
+// in order, once each: an aggregator's producers.
+func Producers(config string) []string {
+	var out []string
+	for _, w := range strings.Fields(config) {
+		if host, ok := strings.CutPrefix(w, "host="); ok && !slices.Contains(out, host) {
+			out = append(out, host)
+		}
+	}
+	return out
+}
