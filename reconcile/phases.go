@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/kind"
+	"github.com/ovis-hpc/lvc/drivers/kinds"
 	"github.com/ovis-hpc/lvc/drivers/sshd"
 	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/plan"
@@ -24,8 +26,9 @@ type phase struct {
 	run       func(context.Context, *state) error
 }
 
-// phases in order. The daemon phases follow the files phase.
-var phases = []phase{
+// phases in order. The daemon phases follow the files phase: the
+// built-in kinds' own, then one per other kind in drivers/kinds.
+var phases = append([]phase{
 	{name: "network", condition: v1.ConditionNetworkReady, reason: "NetworkError", run: ensureNetwork},
 	{name: "containers", condition: v1.ConditionNodesReady, reason: "ContainerError", run: ensureContainers},
 	{name: "files", condition: v1.ConditionNodesReady, reason: "FilesError", run: ensureFiles},
@@ -33,6 +36,22 @@ var phases = []phase{
 	{name: "munged", condition: v1.ConditionMungeReady, reason: "MungeError", wanted: wants(v1.ServiceMunged), run: ifService(v1.ServiceMunged, ensureMunged)},
 	{name: "slurm", condition: v1.ConditionSlurmReady, reason: "SlurmError", wanted: wants(v1.ServiceSlurm), run: ifService(v1.ServiceSlurm, ensureSlurm)},
 	{name: "ldmsd", condition: v1.ConditionLdmsdReady, reason: "LdmsdError", wanted: wants(v1.ServiceLdmsd), run: ifService(v1.ServiceLdmsd, ensureLdmsd)},
+}, otherKindPhases(kinds.All())...)
+
+// otherKindPhases runs each kind no built-in phase runs, under the
+// condition <Kind>Ready.
+func otherKindPhases(all []kind.Kind) []phase {
+	builtin := []string{sshdKind, mungedKind, slurmctldKind, slurmdKind, ldmsdKind}
+	var out []phase
+	for _, k := range all {
+		if slices.Contains(builtin, k.Name()) {
+			continue
+		}
+		title := strings.ToUpper(k.Name()[:1]) + k.Name()[1:]
+		out = append(out, phase{name: k.Name(), condition: title + "Ready", reason: title + "Error",
+			wanted: wants(k.Service()), run: ifService(k.Service(), kindPhase(k.Name(), title+"Ready"))})
+	}
+	return out
 }
 
 // ifService runs a daemon phase only when the spec asks for the service.

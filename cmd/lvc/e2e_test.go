@@ -562,7 +562,7 @@ func TestE2ECommands(t *testing.T) {
 				t.Errorf("logs ldmsd = %q, want its log_file", out)
 			}
 		}
-		if r := e.lvc("logs", name, "node-1", "nosuchd"); r.code != 1 || !strings.Contains(r.err.Error(), `unknown daemon "nosuchd"`) {
+		if r := e.lvc("logs", name, "node-1", "nosuchd"); r.code != 1 || !strings.Contains(r.err.Error(), `runs no daemon "nosuchd"`) {
 			t.Errorf("logs nosuchd = %v, want exit 1", r)
 		}
 		// -f follows until its context ends, and leaves no tail behind.
