@@ -23,7 +23,22 @@ var (
 	ErrNotFound = errors.New("cluster not found")
 	ErrExists   = errors.New("cluster exists")
 	ErrTimeout  = errors.New("timed out")
+	// ErrStalled is wrapped by a *StalledError.
+	ErrStalled = errors.New("stalled")
 )
+
+// StalledError says a cluster cannot become Ready until its manifest or
+// the host changes: its Stalled condition's reason and message.
+type StalledError struct {
+	Cluster, Reason, Message string
+}
+
+func (e *StalledError) Error() string {
+	return fmt.Sprintf("%s is stalled (%s): %s", e.Cluster, e.Reason, e.Message)
+}
+
+// Is makes a StalledError an ErrStalled.
+func (e *StalledError) Is(target error) bool { return target == ErrStalled }
 
 // Options locate the manifests and status directories, as lvc and
 // lvc-controller do.
@@ -177,6 +192,9 @@ func (c *Client) converge(ctx context.Context, name string, done func(*v1.LDMSDC
 		}
 		if err == nil && done(st) {
 			return nil
+		}
+		if s := st.StalledNow(); err == nil && s != nil {
+			return &StalledError{Cluster: name, Reason: s.Reason, Message: s.Message}
 		}
 		wait := res.RequeueAfter
 		if err != nil {

@@ -217,7 +217,7 @@ func (c *Cluster) StartDaemon(ctx context.Context, node, daemon string, timeout 
 			return err
 		}
 	}
-	return c.waitFor(ctx, running)
+	return c.waitFor(ctx, nil, running)
 }
 
 // Remove deletes the cluster (manifest, objects, status).
@@ -225,8 +225,16 @@ func (c *Cluster) Remove(ctx context.Context) error { return c.client.Delete(ctx
 
 // Wait blocks until condition (e.g. Ready) is True in the status file at
 // the current generation, or ctx ends.
+//
+// It returns a *StalledError at once when the status says Stalled for the
+// current generation (no waiting can change that), unless condition is
+// Stalled itself.
 func (c *Cluster) Wait(ctx context.Context, condition string) error {
-	return c.waitFor(ctx, func(st *v1.LDMSDCluster) bool {
+	stalled := (*v1.LDMSDCluster).StalledNow
+	if condition == v1.ConditionStalled {
+		stalled = nil
+	}
+	return c.waitFor(ctx, stalled, func(st *v1.LDMSDCluster) bool {
 		if condition == v1.ConditionReady {
 			return st.IsReady()
 		}
@@ -239,10 +247,17 @@ func (c *Cluster) Wait(ctx context.Context, condition string) error {
 // Applied) and the cluster is Ready at that generation, or ctx ends. Use
 // it rather than Wait after an Apply that a controller converges: until
 // the controller has read the new manifest, the status file still shows
-// the previous spec, possibly Ready.
+// the previous spec, possibly Ready. Like Wait, it returns a
+// *StalledError at once when the status of obj's spec says Stalled.
 func (c *Cluster) WaitApplied(ctx context.Context, obj *v1.LDMSDCluster) error {
 	want := normSpec(obj)
-	return c.waitFor(ctx, func(st *v1.LDMSDCluster) bool {
+	stalled := func(st *v1.LDMSDCluster) *v1.Condition {
+		if s := st.StalledNow(); s != nil && normSpec(st) == want {
+			return s
+		}
+		return nil
+	}
+	return c.waitFor(ctx, stalled, func(st *v1.LDMSDCluster) bool {
 		return st.IsReady() && st.Status.ObservedGeneration > 0 && normSpec(st) == want
 	})
 }
@@ -292,7 +307,9 @@ func (c *Cluster) WaitDeleted(ctx context.Context) error {
 // pollFirst to pollMax (a test sets them high to see the watch alone).
 var pollFirst, pollMax = 50 * time.Millisecond, 500 * time.Millisecond
 
-func (c *Cluster) waitFor(ctx context.Context, ok func(*v1.LDMSDCluster) bool) error {
+// waitFor reads the status until ok says so, or stalled (when not nil)
+// returns a condition, or ctx ends.
+func (c *Cluster) waitFor(ctx context.Context, stalled func(*v1.LDMSDCluster) *v1.Condition, ok func(*v1.LDMSDCluster) bool) error {
 	// A write of the status file shows at once through a watch of its
 	// directory; polling covers a directory not there yet, or no watch.
 	path := c.client.status.Path(c.Name)
@@ -316,6 +333,11 @@ func (c *Cluster) waitFor(ctx context.Context, ok func(*v1.LDMSDCluster) bool) e
 		}
 		if ok(st) {
 			return nil
+		}
+		if stalled != nil && st != nil {
+			if s := stalled(st); s != nil {
+				return &StalledError{Cluster: c.Name, Reason: s.Reason, Message: s.Message}
+			}
 		}
 		timeout := time.After(pause)
 	wait:

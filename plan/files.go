@@ -58,3 +58,15 @@ func HostMounts(n *Node) ([]Mount, string) {
 	}
 	return out, hash
 }
+
+// MissingSources lists the bind sources of n, other than ovis_prefix
+// (see HostMounts), that do not exist on this host.
+func MissingSources(n *Node) []string {
+	var out []string
+	for _, m := range n.Mounts {
+		if _, err := os.Stat(m.Source); err != nil && m.Target != OvisMount {
+			out = append(out, m.Source)
+		}
+	}
+	return out
+}

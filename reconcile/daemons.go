@@ -19,7 +19,8 @@ type daemonSpec struct {
 	pre     string // sh run as root before the daemon, may be empty
 	argv    []string
 	env     []string
-	logFile string // where its stdio goes
+	logFile string   // where its stdio goes
+	logs    []string // every log of it, logFile first
 	hash    string
 	// peers identifies the addresses of the other nodes the daemon
 	// resolved when it started ("" for none): when they change, it is
@@ -107,6 +108,9 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 		st := v1.DaemonStatus{Name: d.name, Hash: d.hash}
 		if prev != nil {
 			st.Restarts, st.QuickDeaths, st.StartTime, st.PID = prev.Restarts, prev.QuickDeaths, prev.StartTime, prev.PID
+			if prev.Hash != "" && prev.Hash != d.hash {
+				st.QuickDeaths = 0 // new inputs: earlier deaths say nothing of them
+			}
 		}
 		p := findDaemon(procs, d.exe)
 		switch {
@@ -172,6 +176,13 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 				died = d.name + " died, back-off over"
 			}
 			s.r.event(ctx, s.name(), "Warning", "Restarting", d.key(), "%s: starting it again (restart %d)", died, st.Restarts)
+		case prev != nil && prev.State == v1.DaemonFailed && prev.Hash == d.hash && s.r.clock().Sub(prev.StartTime) < backoff(prev.QuickDeaths):
+			// It could not start a moment ago: wait out the back-off,
+			// whatever brings a reconcile meanwhile.
+			st.State, st.PID, st.LastError = v1.DaemonFailed, 0, prev.LastError
+			s.requeueAfter(backoff(prev.QuickDeaths) - s.r.clock().Sub(prev.StartTime))
+			out = append(out, st)
+			continue
 		case s.early.failure(d.key()) != nil:
 			err := s.early.failure(d.key())
 			st.State, st.PID, st.LastError = v1.DaemonFailed, 0, err.Error()
@@ -188,15 +199,41 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 		started = true
 		st.StartTime = s.r.clock().UTC().Truncate(time.Second)
 		if err != nil {
+			// A start that fails counts as a quick death.
 			st.State, st.PID, st.LastError = v1.DaemonFailed, 0, err.Error()
-			s.requeueAfter(max(backoff(st.Restarts+1), time.Second))
+			st.QuickDeaths = 1
+			if prev != nil && prev.State == v1.DaemonFailed && prev.Hash == d.hash {
+				st.QuickDeaths = prev.QuickDeaths + 1
+			}
+			s.requeueAfter(max(backoff(st.QuickDeaths), time.Second))
 			s.r.event(ctx, s.name(), "Warning", "StartFailed", d.key(), "%s", err.Error())
 		} else {
 			st.State, st.PID = v1.DaemonRunning, pid
 		}
 		out = append(out, st)
 	}
+	s.crashLoops(node, out)
 	return out, started, nil
+}
+
+// crashLoops stalls the cluster for each daemon of node that died
+// crashLoopDeaths times in a row soon after its start, while it waits out
+// its back-off or until its new run has lasted stableRun: Ready would
+// only flap in between.
+func (s *state) crashLoops(node string, ds []v1.DaemonStatus) {
+	for _, d := range ds {
+		if d.QuickDeaths < crashLoopDeaths {
+			continue
+		}
+		switch {
+		case d.State == v1.DaemonFailed:
+			s.stall("CrashLoopBackOff", fmt.Sprintf("%s on %s failed to start %d times in a row; it is tried again with back-off: %s",
+				d.Name, node, d.QuickDeaths, d.LastError))
+		case d.State == v1.DaemonBackOff || (d.State == v1.DaemonRunning && s.r.clock().Sub(d.StartTime) < stableRun):
+			s.stall("CrashLoopBackOff", fmt.Sprintf("%s on %s died %d times in a row soon after its start (lvc logs %s %s %s); it is restarted with back-off",
+				d.Name, node, d.QuickDeaths, s.name(), node, d.Name))
+		}
+	}
 }
 
 // start runs the daemon detached and waits until it shows up in the
@@ -222,8 +259,14 @@ func (s *state) start(ctx context.Context, c engine.Container, d *daemonSpec) (i
 			return p.PID, nil
 		}
 	}
-	r, _ := s.r.Runtime.Exec(ctx, c.ID, engine.ExecOptions{Argv: []string{"tail", "-n", "5", d.logFile}})
-	return 0, fmt.Errorf("%s did not stay up; %s says: %s", d.name, d.logFile, strings.TrimSpace(string(r.Stdout)))
+	// Its last lines, from each of its logs that has some (ldmsd says why
+	// in its log_file, not on its stdio).
+	logs := d.logs
+	if len(logs) == 0 {
+		logs = []string{d.logFile}
+	}
+	r, _ := s.r.Runtime.Exec(ctx, c.ID, engine.ExecOptions{Argv: append([]string{"sh", "-c", `for f; do [ -s "$f" ] && { echo "$f:"; tail -n 3 -- "$f"; }; done; true`, "sh"}, logs...)})
+	return 0, fmt.Errorf("%s did not stay up; its logs end: %s", d.name, strings.Join(strings.Fields(string(r.Stdout)), " "))
 }
 
 // kill ends a daemon (TERM, then KILL after 5s) and waits until it is gone.

@@ -157,22 +157,33 @@ func TestReconcileMovedNodeAfterFailedListing(t *testing.T) {
 	}
 }
 
-// An image missing on every eligible swarm node is the ImageMissing
-// reason, with the node named.
+// An image missing on every eligible swarm node stalls the cluster with
+// reason ImageMissing, the node named; it is looked at again later, not
+// retried as an error.
 func TestReconcileImageMissingNamesNode(t *testing.T) {
 	f, sf := newSwarmFixture(t)
 	f.manifest("c", []string{"a-1"}, "X=1")
 	sf.missing = "lvcswarm-3"
-	if _, err := f.r.Reconcile(t.Context(), "c"); err == nil {
-		t.Fatal("Reconcile with the image missing = nil, want an error")
+	res, err := f.r.Reconcile(t.Context(), "c")
+	if err != nil || res.RequeueAfter != stalledRequeue {
+		t.Fatalf("Reconcile with the image missing = %+v, %v; want no error, requeue after %s", res, err, stalledRequeue)
 	}
 	st, _ := f.r.Status.Read("c")
 	c := v1.FindCondition(st.Status.Conditions, v1.ConditionNodesReady)
 	if c == nil || c.Status != v1.ConditionFalse || c.Reason != "ImageMissing" || !strings.Contains(c.Message, "lvcswarm-3") {
 		t.Errorf("NodesReady = %+v, want False, ImageMissing, naming lvcswarm-3", c)
 	}
-	if st.Status.Phase == v1.PhaseReady {
-		t.Errorf("phase = %s, want not Ready", st.Status.Phase)
+	if st.Status.Phase != v1.PhaseFailed {
+		t.Errorf("phase = %s, want Failed", st.Status.Phase)
+	}
+	if s := st.StalledNow(); s == nil || s.Reason != "ImageMissing" || !strings.Contains(s.Message, "lvcswarm-3") {
+		t.Errorf("Stalled = %+v, want True for this generation, ImageMissing, naming lvcswarm-3", st.Condition(v1.ConditionStalled))
+	}
+	// The image arrives: the cluster converges and Stalled goes.
+	sf.missing = ""
+	st = f.reconcile("c")
+	if st.Condition(v1.ConditionStalled) != nil || !st.IsReady() {
+		t.Errorf("after the image arrived: Stalled %+v, phase %s; want no Stalled, Ready", st.Condition(v1.ConditionStalled), st.Status.Phase)
 	}
 }
 

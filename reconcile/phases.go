@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -108,6 +107,12 @@ func containerSpec(p *plan.Plan, n *plan.Node) engine.ContainerSpec {
 // ensureContainers creates missing nodes, recreates those whose hash
 // changed or that lost the network, and removes extras, in parallel.
 func ensureContainers(ctx context.Context, s *state) error {
+	// Docker would make a missing bind source an empty directory.
+	for i := range s.plan.Nodes {
+		if src := plan.MissingSources(&s.plan.Nodes[i]); len(src) > 0 {
+			return fmt.Errorf("%w: %s of %s does not exist on the host: create it or change spec.mounts", engine.ErrMountSource, strings.Join(src, ", "), s.plan.Nodes[i].Hostname)
+		}
+	}
 	live, err := s.r.Runtime.Containers(ctx, s.name())
 	if err != nil {
 		return err
@@ -210,13 +215,6 @@ func ensureContainers(ctx context.Context, s *state) error {
 		}
 		s.early.nodeUp(outer, s, todo[i].Hostname, c)
 		if err != nil {
-			var missing *engine.ImageMissingError
-			if errors.As(err, &missing) {
-				return withReason("ImageMissing", err)
-			}
-			if strings.Contains(err.Error(), "No such image") {
-				return withReason("ImageMissing", fmt.Errorf("image %s is not on this engine (build it with make image): %w", todo[i].Image, err))
-			}
 			return err
 		}
 		results[i] = c

@@ -195,8 +195,16 @@ func (r *Reconciler) apply(ctx context.Context, entry *v1.ManifestEntry, prev *v
 	var runErr error
 	for _, ph := range phases {
 		if err := ph.run(ctx, st); err != nil {
-			runErr = fmt.Errorf("%s: %w", ph.name, err)
-			st.setCondition(ph.condition, v1.ConditionFalse, reasonFor(err, ph.reason), err.Error())
+			reason := reasonFor(err, ph.reason)
+			if r := stallReason(err); r != "" {
+				// Not an error to retry: the status says Stalled, and the
+				// cluster is looked at again now and then.
+				reason = r
+				st.stall(r, fmt.Sprintf("%s: %s", ph.name, err))
+			} else {
+				runErr = fmt.Errorf("%s: %w", ph.name, err)
+			}
+			st.setCondition(ph.condition, v1.ConditionFalse, reason, err.Error())
 			break
 		}
 	}

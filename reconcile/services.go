@@ -168,8 +168,9 @@ func ovisLdmsd(c *v1.LDMSDCluster) string {
 
 func ensureLdmsd(ctx context.Context, s *state) error {
 	if bin := ovisLdmsd(s.obj); !fileExists(bin) {
-		s.setCondition(v1.ConditionLdmsdReady, v1.ConditionFalse, "OvisNotFound",
-			fmt.Sprintf("%s does not exist on the host: build OVIS and set spec.ovis_prefix to its prefix", bin))
+		msg := fmt.Sprintf("%s does not exist on the host: build OVIS and set spec.ovis_prefix to its prefix", bin)
+		s.setCondition(v1.ConditionLdmsdReady, v1.ConditionFalse, "OvisNotFound", msg)
+		s.stall("OvisNotFound", msg)
 		return nil
 	}
 	specs := s.specsOf(ldmsdKind)
@@ -292,7 +293,7 @@ func (s *state) serviceFiles(n *plan.Node, hosts []sshd.Host) ([]engine.File, er
 // newDaemonSpec is the daemon lvc keeps running for d on n.
 func newDaemonSpec(n *plan.Node, d plan.Daemon, peers string) daemonSpec {
 	return daemonSpec{node: n.Hostname, name: d.Name, exe: d.Exe, pre: d.Pre, argv: d.Argv, env: d.Env.Strings(),
-		logFile: d.LogFile(), hash: d.Hash, peers: peers, restart: d.Restart}
+		logFile: d.LogFile(), logs: d.Logs, hash: d.Hash, peers: peers, restart: d.Restart}
 }
 
 // peersOf identifies the addresses of the cluster's nodes among d's peers,

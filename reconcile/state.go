@@ -37,6 +37,41 @@ type state struct {
 	secret     []byte
 	requeue    time.Duration
 	early      *earlyStarts // ldmsd started as their containers came up
+	stalls     []stall      // why the cluster cannot progress as it is
+}
+
+// stall is a cause that waiting cannot remove: only a change of the
+// manifest or the host can.
+type stall struct{ reason, msg string }
+
+// stalledRequeue is how often a stalled cluster is looked at again: its
+// cause (OVIS built, an image loaded, a directory made) may go away
+// without any event lvc sees.
+const stalledRequeue = 5 * time.Second
+
+// crashLoopDeaths quick deaths in a row of a daemon stall the cluster; it
+// is still restarted with back-off.
+const crashLoopDeaths = 5
+
+// stall records a terminal cause (safe from node workers).
+func (s *state) stall(reason, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stalls = append(s.stalls, stall{reason, msg})
+}
+
+// stallReason is the Stalled reason of an engine error that no retry
+// fixes, "" for any other error.
+func stallReason(err error) string {
+	switch {
+	case errors.Is(err, engine.ErrImageMissing):
+		return "ImageMissing"
+	case errors.Is(err, engine.ErrMountSource):
+		return "MountSourceMissing"
+	case errors.Is(err, engine.ErrPlacement):
+		return "PlacementUnmet"
+	}
+	return ""
 }
 
 func newState(r *Reconciler, c *v1.LDMSDCluster, p *plan.Plan, prev *v1.LDMSDCluster, entry *v1.ManifestEntry) *state {
@@ -118,7 +153,27 @@ func (s *state) finish(runErr error) Result {
 		}
 	}
 	wasReady := s.prev != nil && s.prev.Status != nil && s.prev.Status.Phase == v1.PhaseReady
+	readyAtGen := wasReady && s.prev.Status.ObservedGeneration == s.obj.Metadata.Generation
+	if len(s.stalls) == 0 {
+		st.Conditions = slices.DeleteFunc(st.Conditions, func(c v1.Condition) bool { return c.Type == v1.ConditionStalled })
+	}
 	switch {
+	case len(s.stalls) > 0:
+		msgs := make([]string, len(s.stalls))
+		for i, x := range s.stalls {
+			msgs[i] = x.msg
+		}
+		slices.Sort(msgs)
+		msg := strings.Join(slices.Compact(msgs), "; ")
+		s.setCondition(v1.ConditionStalled, v1.ConditionTrue, s.stalls[0].reason, msg)
+		v1.FindCondition(st.Conditions, v1.ConditionStalled).ObservedGeneration = s.obj.Metadata.Generation
+		s.setCondition(v1.ConditionReady, v1.ConditionFalse, "Stalled", msg)
+		// Degraded when this generation was Ready once, else Failed.
+		st.Phase = v1.PhaseFailed
+		if st.ObservedGeneration == s.obj.Metadata.Generation {
+			st.Phase = v1.PhaseDegraded
+		}
+		s.requeueAfter(stalledRequeue)
 	case len(notReady) == 0 && runErr == nil:
 		s.setCondition(v1.ConditionReady, v1.ConditionTrue, "AllReady", "every asked-for service is ready")
 		st.Phase = v1.PhaseReady
@@ -133,7 +188,7 @@ func (s *state) finish(runErr error) Result {
 		switch {
 		case errors.Is(runErr, ErrTerminal):
 			st.Phase = v1.PhaseFailed
-		case wasReady && s.prev.Status.ObservedGeneration == s.obj.Metadata.Generation:
+		case readyAtGen:
 			st.Phase = v1.PhaseDegraded
 		default:
 			st.Phase = v1.PhaseProgressing

@@ -70,3 +70,13 @@ func (c *LDMSDCluster) Daemon(hostname, name string) *DaemonStatus {
 	}
 	return nil
 }
+
+// StalledNow returns the Stalled condition when it is True for the
+// current generation, else nil.
+func (c *LDMSDCluster) StalledNow() *Condition {
+	s := c.Condition(ConditionStalled)
+	if s == nil || s.Status != ConditionTrue || s.ObservedGeneration != c.Metadata.Generation {
+		return nil
+	}
+	return s
+}

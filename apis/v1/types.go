@@ -167,6 +167,10 @@ const (
 	ConditionMungeReady   = "MungeReady"
 	ConditionSlurmReady   = "SlurmReady"
 	ConditionLdmsdReady   = "LdmsdReady"
+	// ConditionStalled is True, as in kstatus, while the cluster cannot
+	// progress until its manifest or the host changes; its reason names
+	// the cause. It is absent otherwise.
+	ConditionStalled = "Stalled"
 )
 
 // Condition statuses.
@@ -203,6 +207,9 @@ type Condition struct {
 	Reason             string    `json:"reason,omitempty"`
 	Message            string    `json:"message,omitempty"`
 	LastTransitionTime time.Time `json:"lastTransitionTime"`
+	// ObservedGeneration is the generation the condition was computed
+	// for (set on Stalled).
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 }
 
 // NodeStatus is the observed state of one container.

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/cluster"
 )
 
 func TestParseNodePath(t *testing.T) {
@@ -92,6 +94,7 @@ func TestEnvChanges(t *testing.T) {
 
 func TestExitStatus(t *testing.T) {
 	plain := errors.New("boom")
+	stalled := fmt.Errorf("up: %w", &cluster.StalledError{Cluster: "c", Reason: "OvisNotFound"})
 	tests := []struct {
 		err  error
 		code int
@@ -101,6 +104,7 @@ func TestExitStatus(t *testing.T) {
 		{plain, 1, plain},
 		{exitCode(7), 7, nil},
 		{&exitError{code: 2, err: plain}, 2, plain},
+		{stalled, exitStalled, stalled},
 	}
 	for _, tt := range tests {
 		code, msg := exitStatus(tt.err)

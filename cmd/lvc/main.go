@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/ovis-hpc/lvc/cluster"
 )
 
 func main() {
@@ -25,8 +27,14 @@ func main() {
 	}
 }
 
+// exitStalled is lvc's exit code when a cluster it waits for cannot
+// become Ready until its manifest or the host changes (1 is any other
+// failure; lvc diff uses 1 for differences and 2 for errors, as diff does).
+const exitStalled = 3
+
 // exitStatus is the exit code for what run returned, and the error to
-// print (nil for none): 0 for nil, an *exitError's code, else 1.
+// print (nil for none): 0 for nil, an *exitError's code, exitStalled for
+// a stalled cluster, else 1.
 func exitStatus(err error) (int, error) {
 	if err == nil {
 		return 0, nil
@@ -34,6 +42,9 @@ func exitStatus(err error) (int, error) {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code, ee.err
+	}
+	if errors.Is(err, cluster.ErrStalled) {
+		return exitStalled, err
 	}
 	return 1, err
 }

@@ -8,6 +8,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
+	"github.com/ovis-hpc/lvc/engine"
 )
 
 // Containers implements Runtime with one list call: the summary carries
@@ -91,6 +92,10 @@ func (e *Engine) EnsureContainer(ctx context.Context, spec ContainerSpec) (Conta
 			return Container{}, fmt.Errorf("container %q exists but %w", spec.Name, err)
 		}
 		id = ins.ID
+	case cerrdefs.IsNotFound(err) && strings.Contains(err.Error(), "No such image"):
+		return Container{}, fmt.Errorf("%w: %s is not on this engine: build it with make image, or load it (create container %q: %w)", engine.ErrImageMissing, spec.Image, spec.Name, err)
+	case strings.Contains(err.Error(), "bind source path does not exist"):
+		return Container{}, fmt.Errorf("%w: create container %q: %w", engine.ErrMountSource, spec.Name, err)
 	default:
 		return Container{}, fmt.Errorf("create container %q: %w", spec.Name, err)
 	}

@@ -9,6 +9,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/ovis-hpc/lvc/engine"
 )
 
 // EnsureContainer starts a known container where it is, or places a new
@@ -95,7 +96,7 @@ func candidatesOf(spec ContainerSpec, nodes []SwarmNode, reachable func(id strin
 		if len(missing) > 0 {
 			return nil, &ImageMissingError{Image: spec.Image, Node: strings.Join(missing, ", ")}
 		}
-		return nil, fmt.Errorf("no ready swarm node matches the placement of %s (%s)", spec.Name, spec.Placement)
+		return nil, fmt.Errorf("%w: no ready swarm node matches the placement of %s (%s)", engine.ErrPlacement, spec.Name, spec.Placement)
 	}
 	return cands, nil
 }
