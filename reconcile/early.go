@@ -24,63 +24,6 @@ import (
 // prdcr's reconnect interval). The ldmsd phase then finds these daemons
 // running and checks them as usual.
 
-// producers lists the other cluster nodes among d's peers (the hosts its
-// config names), by hostname.
-func producers(p *plan.Plan, self string, d plan.Daemon) []string {
-	var out []string
-	for _, host := range d.Peers {
-		if n := p.Node(host); n != nil && n.Hostname != self && !slices.Contains(out, n.Hostname) {
-			out = append(out, n.Hostname)
-		}
-	}
-	return out
-}
-
-// ldmsdRanks orders nodes so that an ldmsd's producers rank below it:
-// samplers 0, their aggregators 1, and so on. Nodes on a cycle share a
-// rank after every other ldmsd node; nodes without ldmsd rank last.
-func ldmsdRanks(p *plan.Plan) map[string]int {
-	deps := map[string][]string{} // ldmsd nodes → their producers
-	for _, n := range p.Nodes {
-		if len(n.DaemonsOf(ldmsdKind)) > 0 {
-			deps[n.Hostname] = []string{}
-		}
-		for _, d := range n.DaemonsOf(ldmsdKind) {
-			deps[n.Hostname] = append(deps[n.Hostname], producers(p, n.Hostname, d)...)
-		}
-	}
-	rank := map[string]int{}
-	for level := 0; len(rank) < len(deps); level++ {
-		var ready []string
-		for node, ps := range deps {
-			if _, done := rank[node]; done {
-				continue
-			}
-			if !slices.ContainsFunc(ps, func(q string) bool { _, ranked := rank[q]; _, ldmsd := deps[q]; return ldmsd && !ranked }) {
-				ready = append(ready, node)
-			}
-		}
-		if len(ready) == 0 { // a cycle: the rest start together
-			for node := range deps {
-				if _, done := rank[node]; !done {
-					rank[node] = level
-				}
-			}
-			break
-		}
-		for _, node := range ready {
-			rank[node] = level
-		}
-	}
-	last := len(deps) + 1
-	for _, n := range p.Nodes {
-		if _, ok := rank[n.Hostname]; !ok {
-			rank[n.Hostname] = last
-		}
-	}
-	return rank
-}
-
 // earlyStarts runs the early ldmsd starts of one reconcile.
 type earlyStarts struct {
 	wg     sync.WaitGroup
@@ -167,7 +110,7 @@ func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c engin
 	// An aggregator resolves its producers' names when it reads its
 	// config (and exits if one does not resolve), then connects.
 	for _, d := range n.DaemonsOf(ldmsdKind) {
-		for _, p := range producers(s.plan, n.Hostname, d) {
+		for _, p := range s.plan.Producers(n.Hostname, d) {
 			if ch := e.done[p]; ch != nil && e.rank[p] < e.rank[n.Hostname] {
 				select {
 				case <-ch:
@@ -246,7 +189,7 @@ func feeders(p *plan.Plan, rank map[string]int) map[string]bool {
 	out := map[string]bool{}
 	for _, n := range p.Nodes {
 		for _, d := range n.DaemonsOf(ldmsdKind) {
-			for _, q := range producers(p, n.Hostname, d) {
+			for _, q := range p.Producers(n.Hostname, d) {
 				if rank[q] < rank[n.Hostname] {
 					out[q] = true
 				}

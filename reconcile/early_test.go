@@ -36,7 +36,7 @@ func TestLdmsdRanksAndFeeders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := ldmsdRanks(p)
+	got := plan.LdmsdRanks(p)
 	want := map[string]int{"node-1": 0, "node-2": 0, "node-3": 1, "node-4": 2, "node-5": 5}
 	if !maps.Equal(got, want) {
 		t.Errorf("ldmsdRanks = %v, want %v", got, want)
@@ -56,7 +56,7 @@ func TestLdmsdRanksAndFeeders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = ldmsdRanks(p)
+	got = plan.LdmsdRanks(p)
 	want = map[string]int{"node-1": 0, "node-2": 1, "node-3": 1, "node-4": 4}
 	if !maps.Equal(got, want) {
 		t.Errorf("ldmsdRanks with a cycle = %v, want %v", got, want)

@@ -180,7 +180,7 @@ func ensureContainers(ctx context.Context, s *state) error {
 		}
 		todo = append(todo, want[n.ContainerName])
 	}
-	order := ldmsdRanks(s.plan)
+	order := plan.LdmsdRanks(s.plan)
 	hosts := make([]string, len(todo))
 	for i := range todo {
 		hosts[i] = todo[i].Hostname

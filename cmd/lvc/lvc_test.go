@@ -237,3 +237,22 @@ func TestRunAndVersion(t *testing.T) {
 		t.Errorf("version = %q, %v", out, err)
 	}
 }
+
+func TestGraph(t *testing.T) {
+	for format, want := range map[string]string{
+		"dot":     "n3 -> n4 [label=\"ldms\"]",
+		"mermaid": "n5 -.->|slurm| n1",
+		"svg":     `<g class="node" id="node-node-5">`,
+	} {
+		out, _, err := execute(t, "graph", "-f", seed, "-o", format)
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("graph -o %s = %v, output lacks %q:\n%s", format, err, want, out)
+		}
+	}
+	if _, _, err := execute(t, "graph", "-f", seed, "-o", "png"); err == nil || !strings.Contains(err.Error(), "dot, mermaid or svg") {
+		t.Errorf("graph -o png = %v, want an error naming the formats", err)
+	}
+	if _, _, err := execute(t, "graph"); err == nil {
+		t.Errorf("graph without NAME or -f succeeded")
+	}
+}

@@ -26,6 +26,7 @@ var subcommands = []func(*globalOptions) *cobra.Command{
 	newEventsCommand,
 	newExecCommand,
 	newGetCommand,
+	newGraphCommand,
 	newImageCommand,
 	newLdmsLsCommand,
 	newLogsCommand,
