@@ -6,6 +6,7 @@ set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
 hack/ensure-docker.sh
 hack/build-image.sh
+hack/ensure-chromium.sh
 hack/build.sh
 go vet ./...
 before=$(mktemp)

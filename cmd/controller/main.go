@@ -5,13 +5,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	_ "github.com/ovis-hpc/lvc/drivers/swarm" // the engine driver engine.Connect uses
@@ -20,6 +25,7 @@ import (
 	"github.com/ovis-hpc/lvc/internal/logging"
 	"github.com/ovis-hpc/lvc/internal/store"
 	"github.com/ovis-hpc/lvc/internal/version"
+	"github.com/ovis-hpc/lvc/internal/web"
 )
 
 func main() {
@@ -43,6 +49,7 @@ func newCommand() *cobra.Command {
 	opts := controller.Options{}
 	var verbosity int
 	var jsonLogs bool
+	var httpAddr string
 	cmd := &cobra.Command{
 		Use:           "lvc-controller",
 		Short:         "Keep the LDMSDCluster manifests of a directory converged on Docker Swarm",
@@ -53,7 +60,7 @@ func newCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, flush := logging.New(verbosity, jsonLogs)
 			defer flush()
-			return run(logr.NewContext(cmd.Context(), log), opts)
+			return run(logr.NewContext(cmd.Context(), log), opts, httpAddr)
 		},
 	}
 	f := cmd.Flags()
@@ -64,10 +71,11 @@ func newCommand() *cobra.Command {
 	f.BoolVar(&opts.Prune, "prune", true, "remove a cluster when its manifest is removed")
 	f.IntVarP(&verbosity, "verbosity", "v", 0, "log detail: 0 actions, 1 decisions, 2 exec output")
 	f.BoolVar(&jsonLogs, "log-json", false, "log JSON lines instead of console text")
+	f.StringVar(&httpAddr, "http", "", "serve /metrics, /healthz, /readyz, /api/v1/clusters and a live page on this address (e.g. 127.0.0.1:8080); off when empty")
 	return cmd
 }
 
-func run(ctx context.Context, opts controller.Options) error {
+func run(ctx context.Context, opts controller.Options, httpAddr string) error {
 	release, err := (store.Status{Dir: opts.StatusDir}).Lock()
 	if err != nil {
 		return err
@@ -78,5 +86,44 @@ func run(ctx context.Context, opts controller.Options) error {
 		return err
 	}
 	defer closeRT()
-	return controller.New(rt, opts).Run(ctx)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if c, ok := rt.(interface{ Requests() int64 }); ok {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lvc_engine_requests_total",
+			Help: "Requests lvc-controller sent to the engine's API.",
+		}, func() float64 { return float64(c.Requests()) }))
+	}
+	opts.Metrics = reg
+	ctl := controller.New(rt, opts)
+	if httpAddr != "" {
+		stop, err := serve(ctx, httpAddr, web.Handler(web.Options{Status: store.Status{Dir: opts.StatusDir}, Gatherer: reg, Registerer: reg, Ready: ctl.Ready}))
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	return ctl.Run(ctx)
+}
+
+// serve listens on addr (an error at once if it cannot) and serves h
+// until stop is called.
+func serve(ctx context.Context, addr string, h http.Handler) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--http: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	log := logr.FromContextOrDiscard(ctx)
+	log.Info("serving HTTP", "address", "http://"+ln.Addr().String())
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error(err, "HTTP server")
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
 }

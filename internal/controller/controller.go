@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/utils/clock"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
@@ -29,6 +31,9 @@ type Options struct {
 	// PruneGrace is how long a manifest must stay gone before its cluster
 	// is removed: a `git checkout` removes and re-creates files.
 	PruneGrace time.Duration
+	// Metrics, when set, registers the controller's metrics (reconciles,
+	// their duration, the queue's depth).
+	Metrics prometheus.Registerer
 	// Clock is the controller's and its reconciler's time; tests pass
 	// k8s.io/utils/clock/testing's fake. Nil means the real clock.
 	Clock Clock
@@ -55,6 +60,13 @@ type Controller struct {
 	// last index is kept and nothing is pruned (see Authoritative).
 	missing bool
 	gone    map[string]time.Time // cluster name → when its manifest went
+
+	metrics *metrics
+	// synced is closed once every cluster known at start was reconciled
+	// once (Ready); initial counts those not yet.
+	synced  chan struct{}
+	initial sync.Map // name → struct{}, until its first reconcile ends
+	pending atomic.Int64
 }
 
 var (
@@ -105,6 +117,8 @@ func New(rt engine.Runtime, opts Options) *Controller {
 	}
 	rt = reconcile.OwnedBy(rt, opts.StatusDir)
 	c := &Controller{opts: opts, rt: rt, q: newQueue(opts.Clock), index: &store.Index{Entries: map[string]*v1.ManifestEntry{}}, owners: map[string]string{}, gone: map[string]time.Time{}}
+	c.metrics = newMetrics(opts.Metrics, c.q)
+	c.synced = make(chan struct{})
 	st := store.Status{Dir: opts.StatusDir}
 	c.rec = &reconcile.Reconciler{Runtime: rt, Source: c, Status: st, Events: st, Prune: opts.Prune, Now: opts.Clock.Now}
 	return c
@@ -139,6 +153,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	if err := c.adopt(ctx); err != nil {
 		return err
+	}
+	if c.pending.Load() == 0 {
+		close(c.synced)
 	}
 
 	var wg sync.WaitGroup
@@ -246,17 +263,24 @@ func (c *Controller) worker(ctx context.Context) {
 		}
 		start := c.opts.Clock.Now()
 		res, err := c.rec.Reconcile(ctx, name)
-		log.V(1).Info("reconciled", "cluster", name, "took", c.opts.Clock.Since(start).Round(time.Millisecond), "requeueAfter", res.RequeueAfter, "error", err != nil)
+		took := c.opts.Clock.Since(start)
+		c.metrics.duration.Observe(took.Seconds())
+		log.V(1).Info("reconciled", "cluster", name, "took", took.Round(time.Millisecond), "requeueAfter", res.RequeueAfter, "error", err != nil)
 		switch {
 		case err != nil && ctx.Err() == nil:
+			c.metrics.reconciles.WithLabelValues(resultError).Inc()
 			d := c.q.AddRateLimited(name)
 			log.Error(err, "reconcile failed", "cluster", name, "retryIn", d)
 		case err == nil:
+			result := resultSuccess
 			c.q.Forget(name)
 			if res.RequeueAfter > 0 {
+				result = resultRequeue
 				c.q.AddAfter(name, res.RequeueAfter)
 			}
+			c.metrics.reconciles.WithLabelValues(result).Inc()
 		}
+		c.firstDone(name)
 		c.q.Done(name)
 	}
 }
@@ -332,9 +356,30 @@ func (c *Controller) adopt(ctx context.Context) error {
 		return err
 	}
 	for _, n := range names {
+		if _, loaded := c.initial.LoadOrStore(n, struct{}{}); !loaded {
+			c.pending.Add(1)
+		}
 		c.q.Add(n)
 	}
 	return nil
+}
+
+// Ready tells whether the first sync is over: every cluster known at
+// start (by manifest, label or status file) was reconciled once.
+func (c *Controller) Ready() bool {
+	select {
+	case <-c.synced:
+		return true
+	default:
+		return false
+	}
+}
+
+// firstDone marks name's first reconcile over.
+func (c *Controller) firstDone(name string) {
+	if _, ok := c.initial.LoadAndDelete(name); ok && c.pending.Add(-1) == 0 {
+		close(c.synced)
+	}
 }
 
 func (c *Controller) enqueueAll(ctx context.Context) {

@@ -118,6 +118,13 @@ func (q *queue) Forget(name string) {
 	delete(q.failures, name)
 }
 
+// Len is how many names wait, not counting those being processed.
+func (q *queue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.order)
+}
+
 // Get blocks until a name is ready; ok is false after ShutDown.
 func (q *queue) Get() (name string, ok bool) {
 	q.mu.Lock()

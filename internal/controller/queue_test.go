@@ -38,7 +38,7 @@ func TestAddAfterSoonestWins(t *testing.T) {
 			q.AddAfter(tc.name, d)
 		}
 		clk.Step(49 * time.Millisecond)
-		if n := queued(q); n != 0 {
+		if n := q.Len(); n != 0 {
 			t.Fatalf("AddAfter(%s, %v): %d queued 1ms before the sooner delay, want 0", tc.name, tc.delay, n)
 		}
 		clk.Step(time.Millisecond)
@@ -51,11 +51,4 @@ func TestAddAfterSoonestWins(t *testing.T) {
 			t.Fatalf("AddAfter(%s, %v): nothing once 50ms passed; the sooner delay must win", tc.name, tc.delay)
 		}
 	}
-}
-
-// queued is how many names wait in q.
-func queued(q *queue) int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.order)
 }
