@@ -74,12 +74,14 @@ func TestReconcileStartsLdmsdEarlyProducersFirst(t *testing.T) {
 	f.manifestYAML("c", "  services: [sshd, ldmsd]\n"+twoLevels)
 	// The producers' containers are slow to create: without ordering, the
 	// top aggregator and the service node would start first.
-	f.rt.slow = map[string]time.Duration{"node-1": 30 * time.Millisecond, "node-2": 60 * time.Millisecond, "node-3": 20 * time.Millisecond}
+	f.rt.SetSlow("node-1", 30*time.Millisecond)
+	f.rt.SetSlow("node-2", 60*time.Millisecond)
+	f.rt.SetSlow("node-3", 20*time.Millisecond)
 	st := f.reconcile("c")
 	if st.Status.Phase != v1.PhaseReady {
 		t.Fatalf("phase = %s, want Ready; %+v", st.Status.Phase, st.Status.Conditions)
 	}
-	log := f.rt.log
+	log := f.rt.Log()
 	before := func(a, b string) {
 		t.Helper()
 		if i, j := indexOf(log, a), indexOf(log, b); i < 0 || j < 0 || i > j {
@@ -109,12 +111,14 @@ func TestReconcileStartsLdmsdEarlyProducersFirst(t *testing.T) {
 	}
 	// Files written early are not written again: the files phase adds
 	// what needs every address (/etc/hosts) and the secrets.
-	for _, fc := range f.rt.ctrs {
-		if fc.files["/etc/hosts"] == nil || fc.files["/etc/ldmsd.conf"] == nil && fc.c.Node != "node-5" {
-			t.Errorf("%s: files %v, want /etc/hosts and, with ldmsd, /etc/ldmsd.conf", fc.c.Node, slices.Collect(maps.Keys(fc.files)))
+	cs, _ := f.rt.Containers(t.Context(), "c")
+	for _, c := range cs {
+		files := f.rt.Files(c.ID)
+		if files["/etc/hosts"] == nil || files["/etc/ldmsd.conf"] == nil && c.Node != "node-5" {
+			t.Errorf("%s: files %v, want /etc/hosts and, with ldmsd, /etc/ldmsd.conf", c.Node, slices.Sorted(maps.Keys(files)))
 		}
 	}
-	if got := f.rt.calls["write"]; got != 5 {
+	if got := f.rt.Calls()["write"]; got != 5 {
 		t.Errorf("%d file writes, want 5: one per node (an early ldmsd's exec writes its node's files)", got)
 	}
 }
@@ -129,7 +133,7 @@ func TestReconcileLdmsdWithMungeWaitsForMunged(t *testing.T) {
 	if st := f.reconcile("c"); st.Status.Phase != v1.PhaseReady {
 		t.Fatalf("phase = %s, want Ready; %+v", st.Status.Phase, st.Status.Conditions)
 	}
-	log := f.rt.log
+	log := f.rt.Log()
 	last := indexOf(log, "munged node-3")
 	for _, n := range []string{"node-1", "node-2", "node-3"} {
 		if i := indexOf(log, "munged "+n); i > last {
@@ -146,7 +150,7 @@ func TestReconcileLdmsdWithMungeWaitsForMunged(t *testing.T) {
 func TestReconcileEarlyStartFailureIsReportedOnce(t *testing.T) {
 	f := newFixture(t)
 	f.manifestYAML("c", "  services: [ldmsd]\n"+twoLevels)
-	f.rt.noStart = map[string]bool{"node-1/ldmsd": true}
+	f.rt.SetNoStart("node-1", "ldmsd", true)
 	if _, err := f.r.Reconcile(t.Context(), "c"); err != nil {
 		t.Fatal(err)
 	}
@@ -168,12 +172,13 @@ func TestReconcileEarlyStartFailureIsReportedOnce(t *testing.T) {
 	if got == nil || got.State != v1.DaemonFailed || !strings.Contains(got.LastError, "did not stay up") {
 		t.Errorf("node-1 ldmsd status = %+v, want Failed, did not stay up", got)
 	}
-	if n := len(slices.DeleteFunc(slices.Clone(f.rt.log), func(e string) bool { return e != "ldmsd node-1" })); n != 1 {
-		t.Errorf("node-1's ldmsd was started %d times in one reconcile, want 1: %q", n, f.rt.log)
+	log := f.rt.Log()
+	if n := len(slices.DeleteFunc(slices.Clone(log), func(e string) bool { return e != "ldmsd node-1" })); n != 1 {
+		t.Errorf("node-1's ldmsd was started %d times in one reconcile, want 1: %q", n, log)
 	}
 	// Its aggregator still started: a producer that failed does not hold
 	// the others.
-	if indexOf(f.rt.log, "ldmsd node-3") < 0 {
-		t.Errorf("aggregator not started: %q", f.rt.log)
+	if indexOf(log, "ldmsd node-3") < 0 {
+		t.Errorf("aggregator not started: %q", log)
 	}
 }

@@ -3,67 +3,70 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/engine"
+	"github.com/ovis-hpc/lvc/engine/enginetest"
 )
 
-// swarmFake is the fake engine seen as a multi-node swarm: containers
-// are created on node, listings can fail, a stale copy of a container can
-// come back on another node, and images can be missing.
+// swarmFake is the fake engine seen as a multi-node swarm: listings can
+// fail, a stale copy of a container can come back on another node, and
+// images can be missing. The fake puts new containers on the swarm node
+// SetSwarmNode names.
 type swarmFake struct {
-	*fakeRuntime
-	node    string             // swarm node of the containers created from now on
-	listErr error              // when set, Containers fails with it
-	stale   []engine.Container // copies a returning swarm node brings back
-	missing string             // when set, EnsureContainer finds no image on this node
+	*enginetest.Fake
+	mu           sync.Mutex
+	listErr      error              // when set, Containers fails with it
+	stale        []engine.Container // copies a returning swarm node brings back
+	missing      string             // when set, EnsureContainer finds no image on this node
+	removedStale int
 }
 
 func (f *swarmFake) Containers(ctx context.Context, cluster string) ([]engine.Container, error) {
-	if f.listErr != nil {
-		return nil, f.listErr
+	f.mu.Lock()
+	listErr, stale := f.listErr, slices.Clone(f.stale)
+	f.mu.Unlock()
+	if listErr != nil {
+		return nil, listErr
 	}
-	cs, err := f.fakeRuntime.Containers(ctx, cluster)
+	cs, err := f.Fake.Containers(ctx, cluster)
 	// The stale copies come first, as a listing over several engines may
 	// well return them.
-	return append(append([]engine.Container(nil), f.stale...), cs...), err
+	return append(stale, cs...), err
 }
 
 func (f *swarmFake) EnsureContainer(ctx context.Context, spec engine.ContainerSpec) (engine.Container, error) {
-	if f.missing != "" {
-		return engine.Container{}, &engine.ImageMissingError{Image: spec.Image, Node: f.missing}
-	}
-	c, err := f.fakeRuntime.EnsureContainer(ctx, spec)
-	if err != nil {
-		return c, err
-	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	fc := f.ctrs[spec.Name]
-	if fc.c.SwarmNode == "" {
-		fc.c.SwarmNode = f.node
+	missing := f.missing
+	f.mu.Unlock()
+	if missing != "" {
+		return engine.Container{}, &engine.ImageMissingError{Image: spec.Image, Node: missing}
 	}
-	return fc.c, nil
+	return f.Fake.EnsureContainer(ctx, spec)
 }
 
 func (f *swarmFake) RemoveContainer(ctx context.Context, id string) error {
+	f.mu.Lock()
 	for i, c := range f.stale {
 		if c.ID == id {
-			f.stale = append(f.stale[:i], f.stale[i+1:]...)
-			f.mu.Lock()
-			f.count("removeStale")
+			f.stale = slices.Delete(f.stale, i, i+1)
+			f.removedStale++
 			f.mu.Unlock()
 			return nil
 		}
 	}
-	return f.fakeRuntime.RemoveContainer(ctx, id)
+	f.mu.Unlock()
+	return f.Fake.RemoveContainer(ctx, id)
 }
 
 func newSwarmFixture(t *testing.T) (*fixture, *swarmFake) {
 	f := newFixture(t)
-	sf := &swarmFake{fakeRuntime: f.rt, node: "n1"}
+	sf := &swarmFake{Fake: f.rt}
+	sf.SetSwarmNode("n1")
 	f.r.Runtime = sf
 	return f, sf
 }
@@ -93,16 +96,16 @@ func TestReconcileRemovesReturningDuplicate(t *testing.T) {
 	if st.Status.Phase != v1.PhaseReady {
 		t.Fatalf("phase = %s, want Ready", st.Status.Phase)
 	}
-	cur := sf.ctrs["c-1"].c
+	cur, _ := sf.Container("c-1")
 	stale := cur
 	stale.ID, stale.SwarmNode, stale.IP = strings.Repeat("f", 64), "n3", "10.0.9.9"
 	sf.stale = []engine.Container{stale}
-	f.rt.resetCalls()
+	f.rt.ResetCalls()
 	st = f.reconcile("c")
-	if got := f.rt.calls["removeStale"]; got != 1 || len(sf.stale) != 0 {
+	if got := sf.removedStale; got != 1 || len(sf.stale) != 0 {
 		t.Errorf("stale copies removed = %d, left %d; want 1 removed, none left", got, len(sf.stale))
 	}
-	if got := f.rt.mutations(); got["removeContainer"] != 0 || got["createContainer"] != 0 {
+	if got := f.rt.Mutations(); got["removeContainer"] != 0 || got["createContainer"] != 0 {
 		t.Errorf("mutations = %v, want the current container neither removed nor re-created", got)
 	}
 	for _, n := range st.Status.Nodes {
@@ -122,7 +125,7 @@ func TestReconcileRemovesReturningDuplicate(t *testing.T) {
 func TestReconcileMovedNodeAfterFailedListing(t *testing.T) {
 	f, sf := newSwarmFixture(t)
 	f.manifest("c", []string{"a-1", "a-2"}, "X=1")
-	sf.node = "n3"
+	sf.SetSwarmNode("n3")
 	f.reconcile("c")
 
 	sf.listErr = errors.New("swarm node n3: engine does not answer")
@@ -138,10 +141,11 @@ func TestReconcileMovedNodeAfterFailedListing(t *testing.T) {
 
 	// n3 is down: its containers are not listed any more.
 	sf.listErr = nil
-	f.rt.mu.Lock()
-	clear(f.rt.ctrs)
-	f.rt.mu.Unlock()
-	sf.node = "n2"
+	cs, _ := f.rt.Containers(t.Context(), "")
+	for _, c := range cs {
+		f.rt.Drop(c.Name)
+	}
+	sf.SetSwarmNode("n2")
 	st = f.reconcile("c")
 	if st.Status.Phase != v1.PhaseReady {
 		t.Fatalf("phase after the move = %s, want Ready", st.Status.Phase)
@@ -205,17 +209,17 @@ func TestReconcileRestartsAggregatorWhenProducerMoves(t *testing.T) {
 	if st.Status.Phase != v1.PhaseReady || st.Metadata.Annotations[annotationPeers] == "" {
 		t.Fatalf("first reconcile: phase %s, annotations %v; want Ready with %s", st.Status.Phase, st.Metadata.Annotations, annotationPeers)
 	}
-	f.rt.resetCalls()
+	f.rt.ResetCalls()
 	f.reconcile("c")
-	if got := f.rt.mutations(); len(got) != 0 {
+	if got := f.rt.Mutations(); len(got) != 0 {
 		t.Fatalf("idle reconcile mutations = %v, want none", got)
 	}
 
 	// s-2 moves: nobody names it, nothing else restarts.
-	sf.remove("c-2")
-	f.rt.resetCalls()
+	sf.Drop("c-2")
+	f.rt.ResetCalls()
 	f.reconcile("c")
-	if got := f.rt.mutations(); got["kill"] != 0 || got["createContainer"] != 1 {
+	if got := f.rt.Mutations(); got["kill"] != 0 || got["createContainer"] != 1 {
 		t.Errorf("after s-2 moved: mutations = %v, want its container re-created and nothing killed", got)
 	}
 
@@ -227,16 +231,16 @@ func TestReconcileRestartsAggregatorWhenProducerMoves(t *testing.T) {
 		t.Fatal("Reconcile with a failing listing = nil, want an error")
 	}
 	sf.listErr = nil
-	sf.remove("c-1")
-	f.rt.resetCalls()
+	sf.Drop("c-1")
+	f.rt.ResetCalls()
 	st = f.reconcile("c")
-	if got := f.rt.mutations(); got["kill"] != 1 || got["createContainer"] != 1 {
+	if got := f.rt.Mutations(); got["kill"] != 1 || got["createContainer"] != 1 {
 		t.Errorf("after s-1 moved: mutations = %v, want its container re-created and one daemon killed", got)
 	}
 	if agg := st.Status.Nodes[2]; agg.Hostname != "node-3" || len(agg.Daemons) == 0 || agg.Daemons[len(agg.Daemons)-1].Restarts != 0 {
 		t.Errorf("aggregator status = %+v, want node-3 with a restart on purpose (not counted)", agg)
 	}
-	var restarts []string // (the fake's container IDs share their first 12 digits: restarts of the moved node's daemons are seen as such)
+	var restarts []string
 	for _, m := range events(t, f, "c", "Restarting") {
 		if strings.Contains(m, "new addresses") {
 			restarts = append(restarts, m)
@@ -248,16 +252,9 @@ func TestReconcileRestartsAggregatorWhenProducerMoves(t *testing.T) {
 	if st.Status.Phase != v1.PhaseReady {
 		t.Errorf("phase after the restart = %s, want Ready", st.Status.Phase)
 	}
-	f.rt.resetCalls()
+	f.rt.ResetCalls()
 	f.reconcile("c")
-	if got := f.rt.mutations(); len(got) != 0 {
+	if got := f.rt.Mutations(); len(got) != 0 {
 		t.Errorf("idle reconcile after the restart: mutations = %v, want none", got)
 	}
-}
-
-// remove drops a container, as a lost swarm node does.
-func (f *swarmFake) remove(name string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.ctrs, name)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/engine/enginetest"
 	"github.com/ovis-hpc/lvc/internal/store"
 )
 
@@ -22,7 +23,7 @@ func (m mapSource) Lookup(name string) *v1.ManifestEntry { return m[name] }
 // ldmsd, and a manifest of n sampler daemons.
 type fixture struct {
 	t   *testing.T
-	rt  *fakeRuntime
+	rt  *enginetest.Fake
 	r   *Reconciler
 	src mapSource
 	dir string
@@ -40,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "ovis", "sbin"), 0o755)
 	os.WriteFile(filepath.Join(dir, "ovis", "sbin", "ldmsd"), []byte("#!/bin/true\n"), 0o755)
-	rt, src := newFake(), mapSource{}
+	rt, src := enginetest.NewFake(), mapSource{}
 	f := &fixture{t: t, rt: rt, src: src, dir: dir, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		status: store.Status{Dir: filepath.Join(dir, "status")}}
 	f.r = &Reconciler{Runtime: rt, Source: src, Status: f.status, Events: f.status, Prune: true}
@@ -95,18 +96,18 @@ func TestReconcileConvergesThenIdles(t *testing.T) {
 	if st.Status.Phase != v1.PhaseReady || st.Metadata.Generation != 1 || st.Status.ObservedGeneration != 1 {
 		t.Fatalf("first reconcile: phase %s gen %d observed %d, want Ready 1 1; %+v", st.Status.Phase, st.Metadata.Generation, st.Status.ObservedGeneration, st.Status.Conditions)
 	}
-	if got := f.rt.mutations(); got["createContainer"] != 3 || got["createNetwork"] != 1 || got["start"] != 5 {
+	if got := f.rt.Mutations(); got["createContainer"] != 3 || got["createNetwork"] != 1 || got["start"] != 5 {
 		t.Errorf("first reconcile mutations = %v, want 3 containers, 1 network, 5 daemons (3 sshd, 2 ldmsd)", got)
 	}
 	// A resync with nothing changed changes nothing, execs nothing, and
 	// probes each node once.
-	f.rt.resetCalls()
+	f.rt.ResetCalls()
 	st = f.reconcile("c")
-	if got := f.rt.mutations(); len(got) != 0 {
+	if got := f.rt.Mutations(); len(got) != 0 {
 		t.Errorf("idle reconcile mutations = %v, want none", got)
 	}
-	if f.rt.calls["top"] != 3 || f.rt.calls["check"] != 0 || f.rt.calls["read"] != 0 {
-		t.Errorf("idle reconcile calls = %v, want 3 top and no exec", f.rt.calls)
+	if calls := f.rt.Calls(); calls["top"] != 3 || calls["check"] != 0 || calls["read"] != 0 {
+		t.Errorf("idle reconcile calls = %v, want 3 top and no exec", calls)
 	}
 	if st.Metadata.Generation != 1 {
 		t.Errorf("generation after idle reconcile = %d, want 1", st.Metadata.Generation)
@@ -129,12 +130,12 @@ spec:
   - {host: a-2, listen_port: 10000, env: [X=2], config: ["load name=meminfo"]}
 `, filepath.Join(f.dir, "ovis"))))
 	f.src["c"] = &v1.ManifestEntry{Name: "c", File: "m.yaml", Cluster: docs[0].Cluster}
-	f.rt.resetCalls()
+	f.rt.ResetCalls()
 	after := f.reconcile("c")
 	if after.Metadata.Generation != 2 || after.Status.ObservedGeneration != 2 {
 		t.Errorf("generation = %d observed %d, want 2 2", after.Metadata.Generation, after.Status.ObservedGeneration)
 	}
-	if got := f.rt.mutations(); got["start"] != 1 || got["kill"] != 1 || got["createContainer"] != 0 {
+	if got := f.rt.Mutations(); got["start"] != 1 || got["kill"] != 1 || got["createContainer"] != 0 {
 		t.Errorf("mutations = %v, want one kill and one start, no container", got)
 	}
 	pid := func(st *v1.LDMSDCluster, node string) int {
@@ -160,9 +161,9 @@ func TestReconcileInvalidChangesNothing(t *testing.T) {
 	f.manifest("c", []string{"a-1"}, "X=1")
 	f.reconcile("c")
 	f.src["c"] = &v1.ManifestEntry{Name: "c", File: "m.yaml", Errs: v1.ErrorList{{File: "m.yaml", Doc: 1, Path: "spec.daemons[0].asset", Msg: `no template "x"`}}}
-	f.rt.resetCalls()
+	f.rt.ResetCalls()
 	st := f.reconcile("c")
-	if got := f.rt.mutations(); len(got) != 0 {
+	if got := f.rt.Mutations(); len(got) != 0 {
 		t.Errorf("mutations under an invalid manifest = %v, want none", got)
 	}
 	var ready v1.Condition
@@ -223,12 +224,12 @@ func TestReconcileAbsentWithinGraceLeavesCluster(t *testing.T) {
 	f.reconcile("c")
 	delete(f.src, "c")
 	f.r.Source = graceSource{f.src}
-	f.rt.resetCalls()
+	f.rt.ResetCalls()
 	res, err := f.r.Reconcile(t.Context(), "c")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := f.rt.mutations(); len(got) != 0 {
+	if got := f.rt.Mutations(); len(got) != 0 {
 		t.Errorf("reconcile within the prune grace: mutations %v, want none", got)
 	}
 	if res.RequeueAfter != time.Minute {
@@ -240,13 +241,7 @@ func TestReconcileDeadDaemonRestartsWithBackoff(t *testing.T) {
 	f := newFixture(t)
 	f.manifest("c", []string{"a-1"}, "X=1")
 	f.reconcile("c")
-	kill := func() {
-		f.rt.mu.Lock()
-		for _, c := range f.rt.ctrs {
-			c.procs = removeExe(c.procs, "ldmsd")
-		}
-		f.rt.mu.Unlock()
-	}
+	kill := func() { f.rt.Kill("ldmsd") }
 	kill()
 	st := f.reconcile("c")
 	d := st.Status.Nodes[0].Daemons[1]
@@ -257,10 +252,10 @@ func TestReconcileDeadDaemonRestartsWithBackoff(t *testing.T) {
 	// other reconciles meanwhile (a Docker event, a resync).
 	kill()
 	for i := range 3 {
-		f.rt.resetCalls()
+		f.rt.ResetCalls()
 		st = f.reconcile("c")
-		if d := st.Status.Nodes[0].Daemons[1]; d.State != v1.DaemonBackOff || f.rt.calls["start"] != 0 {
-			t.Fatalf("reconcile %d after a second quick death: %+v, %d starts; want BackOff, none", i+1, d, f.rt.calls["start"])
+		if d := st.Status.Nodes[0].Daemons[1]; d.State != v1.DaemonBackOff || f.rt.Calls()["start"] != 0 {
+			t.Fatalf("reconcile %d after a second quick death: %+v, %d starts; want BackOff, none", i+1, d, f.rt.Calls()["start"])
 		}
 	}
 	// Once the backoff is over, it starts again and counts the restart.
@@ -285,16 +280,12 @@ func TestReconcileRestartNeverStaysExited(t *testing.T) {
   - {host: a-1, listen_port: 10000, restart: never, config: ["load name=meminfo"]}
 `)
 	f.reconcile("c")
-	f.rt.mu.Lock()
-	for _, c := range f.rt.ctrs {
-		c.procs = removeExe(c.procs, "ldmsd")
-	}
-	f.rt.mu.Unlock()
+	f.rt.Kill("ldmsd")
 	for i := range 3 {
-		f.rt.resetCalls()
+		f.rt.ResetCalls()
 		st := f.reconcile("c")
-		if d := st.Status.Nodes[0].Daemons[0]; d.State != v1.DaemonExited || f.rt.calls["start"] != 0 {
-			t.Fatalf("reconcile %d after its exit: %+v, %d starts; want Exited, none", i+1, d, f.rt.calls["start"])
+		if d := st.Status.Nodes[0].Daemons[0]; d.State != v1.DaemonExited || f.rt.Calls()["start"] != 0 {
+			t.Fatalf("reconcile %d after its exit: %+v, %d starts; want Exited, none", i+1, d, f.rt.Calls()["start"])
 		}
 	}
 }
@@ -308,18 +299,19 @@ func TestReconcileStartsSlurmctldBeforeSlurmd(t *testing.T) {
 `)
 	// slurmctld is slow to start: without waiting for it, the slurmd
 	// would start first.
-	f.rt.slow = map[string]time.Duration{"slurmctld": 50 * time.Millisecond}
+	f.rt.SetSlow("slurmctld", 50*time.Millisecond)
 	f.reconcile("c")
-	ctld := slices.Index(f.rt.log, "slurmctld node-3")
+	log := f.rt.Log()
+	ctld := slices.Index(log, "slurmctld node-3")
 	for _, n := range []string{"node-1", "node-2"} {
-		if i := slices.Index(f.rt.log, "slurmd "+n); ctld < 0 || i < ctld {
-			t.Errorf("slurmd on %s started at %d, slurmctld at %d: %q", n, i, ctld, f.rt.log)
+		if i := slices.Index(log, "slurmd "+n); ctld < 0 || i < ctld {
+			t.Errorf("slurmd on %s started at %d, slurmctld at %d: %q", n, i, ctld, log)
 		}
 	}
 	// Once it runs, a slurmd restart does not wait for it.
-	f.rt.resetCalls()
+	f.rt.ResetCalls()
 	f.reconcile("c")
-	if f.rt.calls["check"] != 0 {
-		t.Errorf("idle reconcile ran %d listening checks, want 0", f.rt.calls["check"])
+	if f.rt.Calls()["check"] != 0 {
+		t.Errorf("idle reconcile ran %d listening checks, want 0", f.rt.Calls()["check"])
 	}
 }

@@ -51,11 +51,7 @@ func TestReconcileCrashLoopStalls(t *testing.T) {
 	var st *v1.LDMSDCluster
 	for death := 1; death <= crashLoopDeaths; death++ {
 		f.advance(time.Second)
-		f.rt.mu.Lock()
-		for _, c := range f.rt.ctrs {
-			c.procs = removeExe(c.procs, "ldmsd")
-		}
-		f.rt.mu.Unlock()
+		f.rt.Kill("ldmsd")
 		st = f.reconcile("c")
 		stalled := st.StalledNow() != nil
 		if want := death >= crashLoopDeaths; stalled != want {

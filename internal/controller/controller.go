@@ -174,14 +174,14 @@ loop:
 		case <-ctx.Done():
 			break loop
 		case <-w.Changes:
-			debounce.Reset(c.opts.Debounce)
+			restart(debounce, c.opts.Debounce)
 		case p := <-sw.Changes:
 			if name, ok := strings.CutSuffix(filepath.Base(p), store.StoppedSuffix); ok {
 				c.q.Add(name)
 			}
 		case err := <-w.Errors:
 			log.Error(err, "watching manifests")
-			debounce.Reset(c.opts.Debounce)
+			restart(debounce, c.opts.Debounce)
 		case <-debounce.C():
 			if err := c.rescan(ctx); err != nil {
 				log.Error(err, "scanning manifests")
@@ -426,4 +426,17 @@ func (c *Controller) knownNames(ctx context.Context) ([]string, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// restart makes t fire d from now, draining a fire nobody read: Reset on
+// an unread timer would deliver the old fire (and a fake clock blocks on
+// it).
+func restart(t clock.Timer, d time.Duration) {
+	if !t.Stop() {
+		select {
+		case <-t.C():
+		default:
+		}
+	}
+	t.Reset(d)
 }

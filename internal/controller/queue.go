@@ -79,10 +79,14 @@ func (q *queue) AddAfter(name string, d time.Duration) {
 		}
 		p.t.Stop() // if it fires anyway, it only adds name once more
 	}
-	p := &delayed{due: due}
+	p := &delayed{}
 	// The add runs on its own goroutine, as time.AfterFunc's does, also
 	// under a fake clock that calls back while holding its own lock.
 	p.t = q.clk.AfterFunc(d, func() { go q.fire(name, p) })
+	// Read the clock again once the timer runs: a clock that moved in
+	// between makes due late, never early, so a sooner AddAfter is never
+	// dropped for a timer that fires after it.
+	p.due = q.clk.Now().Add(d)
 	q.timers[name] = p
 }
 

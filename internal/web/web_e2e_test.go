@@ -168,4 +168,3 @@ func TestE2EControllerHTTP(t *testing.T) {
 		t.Logf("screenshot: %s", out)
 	}
 }
-
