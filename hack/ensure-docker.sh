@@ -55,6 +55,9 @@ start_engine() {
   if ! alive /var/run/docker.pid; then
     rm -f /var/run/docker.pid /var/run/docker.sock
     say "starting dockerd (log $LOG_DIR/dockerd.log)"
+    # Containers inherit the engine's open-files limit: as high as the
+    # kernel allows (ldmsd with many connections, ldms-test's scripts).
+    ulimit -Hn "$(cat /proc/sys/fs/nr_open)" 2>/dev/null && ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
     setsid dockerd --containerd=/run/containerd/containerd.sock >>"$LOG_DIR/dockerd.log" 2>&1 < /dev/null &
   fi
   wait_for "$WAIT" engine_up || die "dockerd does not answer after ${WAIT}s: see $LOG_DIR/dockerd.log"

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,12 +34,32 @@ const (
 const OvisMount = "/opt/ovis"
 
 // ovisEnv is the container env that lets OVIS programs run from the
-// read-only /opt/ovis mount; spec env goes on top of it.
-var ovisEnv = v1.Env{
-	{Name: "PATH", Value: "/opt/ovis/bin:/opt/ovis/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-	{Name: "LD_LIBRARY_PATH", Value: "/opt/ovis/lib"},
-	{Name: "ZAP_LIBPATH", Value: "/opt/ovis/lib/ovis-ldms:/opt/ovis/lib/ovis-lib"},
-	{Name: "LDMSD_PLUGIN_LIBPATH", Value: "/opt/ovis/lib/ovis-ldms"},
+// read-only /opt/ovis mount, lib or lib64 as the build has it, with its
+// Python bindings when the host's build has them; spec env goes on top.
+func ovisEnv(prefix string) v1.Env {
+	env := v1.Env{
+		{Name: "PATH", Value: "/opt/ovis/bin:/opt/ovis/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		{Name: "LD_LIBRARY_PATH", Value: "/opt/ovis/lib:/opt/ovis/lib64"},
+		{Name: "ZAP_LIBPATH", Value: "/opt/ovis/lib/ovis-ldms:/opt/ovis/lib64/ovis-ldms:/opt/ovis/lib/ovis-lib:/opt/ovis/lib64/ovis-lib"},
+		{Name: "LDMSD_PLUGIN_LIBPATH", Value: "/opt/ovis/lib/ovis-ldms:/opt/ovis/lib64/ovis-ldms"},
+	}
+	// The bindings' directory names the Python that built them
+	// (lib/python3.11/site-packages): found on the host, mounted here.
+	var py []string
+	for _, pat := range []string{"lib*/python3*/site-packages", "lib*/python3*/dist-packages"} {
+		m, _ := filepath.Glob(filepath.Join(prefix, pat))
+		for _, d := range m {
+			rel, err := filepath.Rel(prefix, d)
+			if err == nil {
+				py = append(py, path.Join(OvisMount, filepath.ToSlash(rel)))
+			}
+		}
+	}
+	if len(py) > 0 {
+		slices.Sort(py)
+		env = append(env, v1.EnvVar{Name: "PYTHONPATH", Value: strings.Join(py, ":")})
+	}
+	return env
 }
 
 // Plan is the desired state of one cluster, resolved down to what each
@@ -144,7 +166,7 @@ func Build(c *v1.LDMSDCluster) (*Plan, error) {
 		Services: slices.Clone(s.Services),
 	}
 
-	env := ovisEnv.Merge(s.Env)
+	env := ovisEnv(s.OvisPrefix).Merge(s.Env)
 	mounts, err := specMounts(s)
 	if err != nil {
 		return nil, err

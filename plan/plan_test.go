@@ -16,6 +16,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // load returns the only cluster of a manifest, which must be valid.
+// load reads a manifest whose ovis_prefix is testdata/ovis, a prefix
+// with Python bindings: the plan is the same on every host.
 func load(t *testing.T, file string) *v1.LDMSDCluster {
 	t.Helper()
 	docs, err := v1.LoadFile(file)
@@ -25,6 +27,11 @@ func load(t *testing.T, file string) *v1.LDMSDCluster {
 	if len(docs) != 1 || len(docs[0].Errs) > 0 {
 		t.Fatalf("LoadFile(%s) = %d docs, errors %v", file, len(docs), v1.Errors(docs))
 	}
+	ovis, err := filepath.Abs(filepath.Join("testdata", "ovis"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs[0].Cluster.Spec.OvisPrefix = ovis
 	return docs[0].Cluster
 }
 
@@ -166,7 +173,7 @@ func TestSeedExample(t *testing.T) {
 	if !strings.Contains(p.SlurmConf, "NodeName=node-1,node-2 ") {
 		t.Errorf("slurm.conf lacks NodeName=node-1,node-2:\n%s", p.SlurmConf)
 	}
-	if got, want := n1.Mounts[0], (Mount{Source: "/opt/ovis", Target: "/opt/ovis", ReadOnly: true}); got != want {
+	if got, want := n1.Mounts[0], (Mount{Source: load(t, "../manifests/ldms-slurm.yaml").Spec.OvisPrefix, Target: "/opt/ovis", ReadOnly: true}); got != want {
 		t.Errorf("node-1 first mount = %v, want %v", got, want)
 	}
 	abs, _ := filepath.Abs("../manifests/db")
@@ -292,5 +299,17 @@ func TestBuildKeepsInput(t *testing.T) {
 	p.Nodes[0].Mounts[0].Source = "x"
 	if p.Nodes[1].Env[0].Value == "x" || p.Nodes[1].Mounts[0].Source == "x" {
 		t.Errorf("nodes share env or mounts")
+	}
+}
+
+// PYTHONPATH names the bindings the host's OVIS build has, and is left
+// out of a build without them.
+func TestOvisEnvPythonPath(t *testing.T) {
+	with, _ := ovisEnv(filepath.Join("testdata", "ovis")).Get("PYTHONPATH")
+	if with != "/opt/ovis/lib/python3.11/site-packages" {
+		t.Errorf("PYTHONPATH with bindings = %q, want /opt/ovis/lib/python3.11/site-packages", with)
+	}
+	if v, ok := ovisEnv(t.TempDir()).Get("PYTHONPATH"); ok {
+		t.Errorf("PYTHONPATH without bindings = %q, want none", v)
 	}
 }
