@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 
@@ -28,6 +29,31 @@ type daemonSpec struct {
 	// that), and is kept in the status's annotations.
 	peers   string
 	restart string
+	// match, when set, is the daemon's whole command line: several
+	// daemons of its program run on its node, and only this tells them
+	// apart in the process table.
+	match string
+}
+
+// find returns d's top process in procs, or nil.
+func (d *daemonSpec) find(procs []engine.Process) *engine.Process {
+	if d.match == "" {
+		return findDaemon(procs, d.exe)
+	}
+	for i := range procs {
+		if procs[i].Command == d.match {
+			return &procs[i]
+		}
+	}
+	return nil
+}
+
+// pkill is the pkill argv that sends sig to d and nothing else.
+func (d *daemonSpec) pkill(sig string) []string {
+	if d.match == "" {
+		return []string{"pkill", "-" + sig, "-x", d.exe}
+	}
+	return []string{"pkill", "-" + sig, "-f", "-x", regexp.QuoteMeta(d.match)}
 }
 
 // key names the daemon in the stopped set and in events.
@@ -112,11 +138,11 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 				st.QuickDeaths = 0 // new inputs: earlier deaths say nothing of them
 			}
 		}
-		p := findDaemon(procs, d.exe)
+		p := d.find(procs)
 		switch {
 		case s.stopped[d.key()]:
 			if p != nil {
-				if err := s.kill(ctx, c, p.PID, d.exe); err != nil {
+				if err := s.kill(ctx, c, p.PID, d); err != nil {
 					return nil, started, err
 				}
 				s.r.event(ctx, s.name(), "Normal", "Stopped", d.key(), "%s stopped on request", d.name)
@@ -134,12 +160,12 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 			continue
 		case p != nil && (prev.Hash == "" || prev.Hash == d.hash): // so its peers changed, and prev != nil
 			s.r.event(ctx, s.name(), "Normal", "Restarting", d.key(), "%s: nodes it connects to have new addresses: restarting it", d.name)
-			if err := s.kill(ctx, c, p.PID, d.exe); err != nil {
+			if err := s.kill(ctx, c, p.PID, d); err != nil {
 				return nil, started, err
 			}
 		case p != nil:
 			s.r.event(ctx, s.name(), "Normal", "Restarting", d.key(), "%s inputs changed (config, env or command): restarting it", d.name)
-			if err := s.kill(ctx, c, p.PID, d.exe); err != nil {
+			if err := s.kill(ctx, c, p.PID, d); err != nil {
 				return nil, started, err
 			}
 		case prev != nil && prev.State == v1.DaemonExited && d.restart == v1.RestartNever && (prev.Hash == "" || prev.Hash == d.hash):
@@ -254,7 +280,7 @@ func (s *state) start(ctx context.Context, c engine.Container, d *daemonSpec) (i
 		if err != nil {
 			return 0, err
 		}
-		if p := findDaemon(procs, d.exe); p != nil {
+		if p := d.find(procs); p != nil {
 			s.setProcs(d.node, procs)
 			return p.PID, nil
 		}
@@ -270,13 +296,13 @@ func (s *state) start(ctx context.Context, c engine.Container, d *daemonSpec) (i
 }
 
 // kill ends a daemon (TERM, then KILL after 5s) and waits until it is gone.
-func (s *state) kill(ctx context.Context, c engine.Container, pid int, exe string) error {
+func (s *state) kill(ctx context.Context, c engine.Container, pid int, d *daemonSpec) error {
 	// docker top shows host PIDs; inside the container PIDs differ, so
 	// kill by name and host PID is only used to tell when it is gone.
 	sig := "TERM"
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := s.r.Runtime.Exec(ctx, c.ID, engine.ExecOptions{Argv: []string{"pkill", "-" + sig, "-x", exe}}); err != nil {
+		if _, err := s.r.Runtime.Exec(ctx, c.ID, engine.ExecOptions{Argv: d.pkill(sig)}); err != nil {
 			return err
 		}
 		for pause := 20 * time.Millisecond; ; pause = min(2*pause, 200*time.Millisecond) {
@@ -298,7 +324,7 @@ func (s *state) kill(ctx context.Context, c engine.Container, pid int, exe strin
 			}
 		}
 		if sig == "KILL" {
-			return fmt.Errorf("%s (pid %d) does not die", exe, pid)
+			return fmt.Errorf("%s (pid %d) does not die", d.name, pid)
 		}
 		sig, deadline = "KILL", time.Now().Add(5*time.Second)
 	}

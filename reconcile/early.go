@@ -122,7 +122,7 @@ func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c engin
 	}
 	for _, d := range n.DaemonsOf(ldmsdKind) {
 		spec := newDaemonSpec(n, d, "")
-		if s.stopped[spec.key()] || findDaemon(s.procsOf(n.Hostname), spec.exe) != nil {
+		if s.stopped[spec.key()] || spec.find(s.procsOf(n.Hostname)) != nil {
 			continue
 		}
 		spec.pre, script = script, ""

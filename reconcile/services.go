@@ -292,8 +292,18 @@ func (s *state) serviceFiles(n *plan.Node, hosts []sshd.Host) ([]engine.File, er
 
 // newDaemonSpec is the daemon lvc keeps running for d on n.
 func newDaemonSpec(n *plan.Node, d plan.Daemon, peers string) daemonSpec {
-	return daemonSpec{node: n.Hostname, name: d.Name, exe: d.Exe, pre: d.Pre, argv: d.Argv, env: d.Env.Strings(),
+	spec := daemonSpec{node: n.Hostname, name: d.Name, exe: d.Exe, pre: d.Pre, argv: d.Argv, env: d.Env.Strings(),
 		logFile: d.LogFile(), logs: d.Logs, hash: d.Hash, peers: peers, restart: d.Restart}
+	same := 0
+	for _, o := range n.Daemons {
+		if o.Exe == d.Exe {
+			same++
+		}
+	}
+	if same > 1 {
+		spec.match = strings.Join(d.Argv, " ")
+	}
+	return spec
 }
 
 // peersOf identifies the addresses of the cluster's nodes among d's peers,

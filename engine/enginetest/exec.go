@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,7 +65,15 @@ func (w *world) run(c *container, argv []string, stdin []byte) engine.ExecResult
 		return engine.ExecResult{ExitCode: 1, Stderr: []byte("cat: " + p + ": No such file or directory\n")}
 	case name == "pkill" && len(argv) >= 3:
 		w.count("kill")
-		if w.kill(c, argv[len(argv)-1]) == 0 {
+		match := func(p proc) bool { return procExe(p.Command) == argv[len(argv)-1] }
+		if slices.Contains(argv, "-f") { // -f -x PATTERN: the whole command line
+			re, err := regexp.Compile("^(?:" + argv[len(argv)-1] + ")$")
+			if err != nil {
+				return engine.ExecResult{ExitCode: 2, Stderr: []byte(err.Error())}
+			}
+			match = func(p proc) bool { return re.MatchString(p.Command) }
+		}
+		if w.killWhere(c, match) == 0 {
 			return engine.ExecResult{ExitCode: 1}
 		}
 		return engine.ExecResult{}

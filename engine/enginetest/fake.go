@@ -586,9 +586,14 @@ func (w *world) targets(refs []string) []*container {
 
 // kill ends c's processes of program exe; the caller holds the lock.
 func (w *world) kill(c *container, exe string) int {
+	return w.killWhere(c, func(p proc) bool { return procExe(p.Command) == exe })
+}
+
+// killWhere ends the daemons of c that match says so of.
+func (w *world) killWhere(c *container, match func(proc) bool) int {
 	n := 0
 	c.procs = slices.DeleteFunc(c.procs, func(p proc) bool {
-		if procExe(p.Command) != exe || p.exec == "" {
+		if !match(p) || p.exec == "" {
 			return false
 		}
 		n++
