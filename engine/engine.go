@@ -6,6 +6,7 @@ package engine
 import (
 	"context"
 	"io"
+	"path"
 	"strings"
 	"time"
 )
@@ -174,4 +175,14 @@ type Event struct {
 	Exec       string
 	ExecUnseen bool
 	Time       time.Time
+}
+
+// Program is the program name of a process command line, as Top gives
+// it; sshd's "sshd: /usr/sbin/sshd -D [listener]" title counts as sshd.
+func Program(cmd string) string {
+	f := strings.Fields(cmd)
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(path.Base(f[0]), ":")
 }

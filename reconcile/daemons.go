@@ -81,25 +81,15 @@ func findDaemon(procs []engine.Process, exe string) *engine.Process {
 	}
 	for i := range procs {
 		p := &procs[i]
-		if procExe(p.Command) != exe {
+		if engine.Program(p.Command) != exe {
 			continue
 		}
-		if parent, ok := byPID[p.PPID]; ok && procExe(parent.Command) == exe {
+		if parent, ok := byPID[p.PPID]; ok && engine.Program(parent.Command) == exe {
 			continue
 		}
 		return p
 	}
 	return nil
-}
-
-// procExe is the program name of a process command line; sshd's
-// "sshd: /usr/sbin/sshd -D [listener]" title counts as sshd.
-func procExe(cmd string) string {
-	f := strings.Fields(cmd)
-	if len(f) == 0 {
-		return ""
-	}
-	return strings.TrimSuffix(path.Base(f[0]), ":")
 }
 
 // stableRun is how long a daemon must have run for its death to start a

@@ -3,7 +3,6 @@ package topology
 import (
 	"encoding/xml"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,13 +15,11 @@ import (
 // agg-1 (node-3), agg-1 under agg-2 (node-4), Slurm's controller on node-5.
 func seed(t *testing.T) *plan.Plan {
 	t.Helper()
-	const file = "../manifests/ldms-slurm.yaml"
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
+	docs, err := v1.LoadFile("../manifests/ldms-slurm.yaml")
+	if err == nil {
+		err = v1.Errors(docs).Err()
 	}
-	docs := v1.Load(file, data)
-	if err := v1.Errors(docs).Err(); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 	p, err := plan.Build(docs[0].Cluster)

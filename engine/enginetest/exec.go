@@ -65,7 +65,7 @@ func (w *world) run(c *container, argv []string, stdin []byte) engine.ExecResult
 		return engine.ExecResult{ExitCode: 1, Stderr: []byte("cat: " + p + ": No such file or directory\n")}
 	case name == "pkill" && len(argv) >= 3:
 		w.count("kill")
-		match := func(p proc) bool { return procExe(p.Command) == argv[len(argv)-1] }
+		match := func(p proc) bool { return engine.Program(p.Command) == argv[len(argv)-1] }
 		if slices.Contains(argv, "-f") { // -f -x PATTERN: the whole command line
 			re, err := regexp.Compile("^(?:" + argv[len(argv)-1] + ")$")
 			if err != nil {
@@ -81,7 +81,7 @@ func (w *world) run(c *container, argv []string, stdin []byte) engine.ExecResult
 		w.count("pgrep")
 		var out strings.Builder
 		for _, p := range c.procs {
-			if procExe(p.Command) == argv[len(argv)-1] {
+			if engine.Program(p.Command) == argv[len(argv)-1] {
 				fmt.Fprintf(&out, "%d\n", p.PID)
 			}
 		}
@@ -106,7 +106,7 @@ func (w *world) run(c *container, argv []string, stdin []byte) engine.ExecResult
 		// Every node of the cluster that runs slurmd is idle.
 		var out strings.Builder
 		for _, o := range w.targets(nil) {
-			if o.c.Cluster == c.c.Cluster && o.c.Running && slices.ContainsFunc(o.procs, func(p proc) bool { return procExe(p.Command) == "slurmd" }) {
+			if o.c.Cluster == c.c.Cluster && o.c.Running && slices.ContainsFunc(o.procs, func(p proc) bool { return engine.Program(p.Command) == "slurmd" }) {
 				fmt.Fprintf(&out, "%s idle\n", o.c.Node)
 			}
 		}
@@ -116,7 +116,7 @@ func (w *world) run(c *container, argv []string, stdin []byte) engine.ExecResult
 		// The ldmsd check (ldmsd.CheckScript) sees a listening ldmsd with
 		// sets while one runs; other probes succeed.
 		if strings.Contains(argv[2], "ldms_ls") {
-			if slices.ContainsFunc(c.procs, func(p proc) bool { return procExe(p.Command) == "ldmsd" }) {
+			if slices.ContainsFunc(c.procs, func(p proc) bool { return engine.Program(p.Command) == "ldmsd" }) {
 				return engine.ExecResult{Stdout: []byte("listening\n3\n")}
 			}
 			return engine.ExecResult{Stdout: []byte("not-listening\n0\n")}
@@ -291,14 +291,4 @@ func shellWords(s string) []string {
 		out = append(out, cur.String())
 	}
 	return out
-}
-
-// procExe is the program name of a process command line, as reconcile
-// reads it ("sshd: /usr/sbin/sshd -D [listener]" counts as sshd).
-func procExe(cmd string) string {
-	f := strings.Fields(cmd)
-	if len(f) == 0 {
-		return ""
-	}
-	return strings.TrimSuffix(path.Base(f[0]), ":")
 }

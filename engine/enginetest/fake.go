@@ -586,7 +586,7 @@ func (w *world) targets(refs []string) []*container {
 
 // kill ends c's processes of program exe; the caller holds the lock.
 func (w *world) kill(c *container, exe string) int {
-	return w.killWhere(c, func(p proc) bool { return procExe(p.Command) == exe })
+	return w.killWhere(c, func(p proc) bool { return engine.Program(p.Command) == exe })
 }
 
 // killWhere ends the daemons of c that match says so of.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -177,15 +176,6 @@ type snapshot struct {
 	status     *v1.LDMSDCluster
 }
 
-// procExe is a process's program name; sshd's title "sshd: ..." counts.
-func procExe(cmd string) string {
-	f := strings.Fields(cmd)
-	if len(f) == 0 {
-		return ""
-	}
-	return strings.TrimSuffix(path.Base(f[0]), ":")
-}
-
 // check compares the status file with the engine. It returns the
 // snapshot, or why the cluster has not converged: the status must say
 // Ready for its generation; exactly one running container per node and
@@ -251,7 +241,7 @@ func check(ctx context.Context, rt engine.Runtime, st store.Status, w wanted) (s
 		}
 		exe := map[int]string{}
 		for _, p := range procs {
-			exe[p.PID] = procExe(p.Command)
+			exe[p.PID] = engine.Program(p.Command)
 		}
 		top := map[string]int{} // top-level processes per program
 		for _, p := range procs {

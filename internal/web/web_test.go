@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,13 +21,11 @@ import (
 // ldmsd restarted twice.
 func seedStatus(t *testing.T, st store.Status) {
 	t.Helper()
-	const file = "../../manifests/ldms-slurm.yaml"
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
+	docs, err := v1.LoadFile("../../manifests/ldms-slurm.yaml")
+	if err == nil {
+		err = v1.Errors(docs).Err()
 	}
-	docs := v1.Load(file, data)
-	if err := v1.Errors(docs).Err(); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 	obj := docs[0].Cluster
