@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -149,16 +148,8 @@ func wantedOf(t *testing.T, file, content string) wanted {
 	for _, n := range p.Nodes {
 		w.nodes = append(w.nodes, n.Hostname)
 		var ds []string
-		for _, s := range []string{v1.ServiceSshd, v1.ServiceMunged} {
-			if slices.Contains(p.Services, s) {
-				ds = append(ds, s)
-			}
-		}
-		if n.SlurmRole != plan.SlurmNone {
-			ds = append(ds, n.SlurmRole)
-		}
-		if len(n.Daemons) > 0 {
-			ds = append(ds, "ldmsd")
+		for _, d := range n.Daemons {
+			ds = append(ds, d.Name)
 		}
 		w.daemons[n.Hostname] = ds
 	}

@@ -13,15 +13,10 @@ import (
 	"github.com/ovis-hpc/lvc/internal/testenv"
 )
 
+// daemonStatus is the status of daemon on node, zero when there is none.
 func daemonStatus(c *v1.LDMSDCluster, node, daemon string) v1.DaemonStatus {
-	for _, n := range c.Status.Nodes {
-		if n.Hostname == node {
-			for _, d := range n.Daemons {
-				if d.Name == daemon {
-					return d
-				}
-			}
-		}
+	if d := c.Daemon(node, daemon); d != nil {
+		return *d
 	}
 	return v1.DaemonStatus{}
 }
