@@ -28,7 +28,7 @@ const resync = "60s"
 type matrix struct {
 	t         *testing.T
 	rt        *swarm.Engine
-	ctrl      *controller
+	ctrl      *testenv.Controller
 	st        store.Status
 	manifests string
 	file      string
@@ -66,7 +66,7 @@ func (m *matrix) baseline() snapshot {
 	m.t.Helper()
 	s, _, err := m.converge(time.Now(), 3*time.Minute, nil)
 	if err != nil {
-		m.t.Fatalf("before the case: %v\ncontroller log:\n%s", err, m.ctrl.tail(40))
+		m.t.Fatalf("before the case: %v\ncontroller log:\n%s", err, m.ctrl.Tail(40))
 	}
 	return s
 }
@@ -198,12 +198,12 @@ func TestChaosMatrix(t *testing.T) {
 	m := &matrix{t: t, rt: rt, st: store.Status{Dir: status}, manifests: manifests, file: filepath.Join(manifests, name+".yaml")}
 	m.current = testenv.SeedManifest(t, manifests, name, "")
 	m.want = wantedOf(t, m.file, m.current)
-	m.ctrl = newController(t, bin, manifests, status, "--resync", resync, "-v", "1")
-	m.ctrl.start()
+	m.ctrl = testenv.NewController(t, bin, manifests, status, "--resync", resync, "-v", "1")
+	m.ctrl.Start()
 	write(t, m.file, m.current)
 	start := time.Now()
 	if _, d, err := m.converge(start, 3*time.Minute, nil); err != nil {
-		t.Fatalf("seed cluster: %v\n%s", err, m.ctrl.tail(40))
+		t.Fatalf("seed cluster: %v\n%s", err, m.ctrl.Tail(40))
 	} else {
 		t.Logf("seed cluster Ready in %.1fs", d.Seconds())
 	}
@@ -223,7 +223,7 @@ func TestChaosMatrix(t *testing.T) {
 				if observed != "" {
 					r.observed += " (" + observed + ")"
 				}
-				t.Errorf("%v\ncontroller log:\n%s", err, m.ctrl.tail(30))
+				t.Errorf("%v\ncontroller log:\n%s", err, m.ctrl.Tail(30))
 			}
 			m.rows = append(m.rows, r)
 			t.Logf("%s: %s (%.1fs)", c.name, r.observed, d.Seconds())
@@ -374,9 +374,9 @@ func (m *matrix) removeNetwork(before snapshot) (string, time.Duration, error) {
 	// Paused, the controller cannot put re-created nodes on the network
 	// between the disconnects and the removal (the engine then refuses
 	// the removal); it sees the events when it goes on.
-	m.ctrl.pause()
+	m.ctrl.Pause()
 	paused := time.Now()
-	defer m.ctrl.resume()
+	defer m.ctrl.Resume()
 	for _, id := range before.containers {
 		if err := m.rt.Client().NetworkDisconnect(ctx, before.network, id, true); err != nil {
 			return "", 0, err
@@ -394,7 +394,7 @@ func (m *matrix) removeNetwork(before snapshot) (string, time.Duration, error) {
 		}
 	}
 	removed := time.Since(paused)
-	m.ctrl.resume()
+	m.ctrl.Resume()
 	start := time.Now()
 	s, d, err := m.converge(start, 3*time.Minute, func(s snapshot) string {
 		if s.network == before.network {
@@ -608,10 +608,10 @@ func (m *matrix) killMidDelete(before snapshot) (string, time.Duration, error) {
 		}
 		n = m.count()
 	}
-	m.ctrl.kill()
+	m.ctrl.Kill()
 	left := m.count()
 	start := time.Now()
-	m.ctrl.start()
+	m.ctrl.Start()
 	if err := m.waitGone(2 * time.Minute); err != nil {
 		return "", 0, err
 	}
@@ -635,14 +635,14 @@ func (m *matrix) killMidCreate(before snapshot) (string, time.Duration, error) {
 		}
 		n = m.count()
 	}
-	m.ctrl.kill() // containers are created in parallel: some may be there already
+	m.ctrl.Kill() // containers are created in parallel: some may be there already
 	n = m.count()
 	phase := "no status yet"
 	if c, _ := m.st.Read(m.want.name); c != nil && c.Status != nil {
 		phase = "status " + c.Status.Phase
 	}
 	start := time.Now()
-	m.ctrl.start()
+	m.ctrl.Start()
 	_, d, err := m.converge(start, 3*time.Minute, nil)
 	if err != nil {
 		return "", 0, err
@@ -686,7 +686,7 @@ func (m *matrix) restartEngine(before snapshot) (string, time.Duration, error) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if !m.ctrl.running() {
+	if !m.ctrl.Running() {
 		return "", 0, fmt.Errorf("the controller exited with the engine")
 	}
 	s, d, err := m.converge(up, 5*time.Minute, func(s snapshot) string {
@@ -698,7 +698,7 @@ func (m *matrix) restartEngine(before snapshot) (string, time.Duration, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	if !m.ctrl.running() {
+	if !m.ctrl.Running() {
 		return "", 0, fmt.Errorf("the controller exited")
 	}
 	same := 0

@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,7 +13,6 @@ import (
 	"github.com/ovis-hpc/lvc/drivers/swarm"
 	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/store"
-	"github.com/ovis-hpc/lvc/internal/testenv"
 	"github.com/ovis-hpc/lvc/plan"
 )
 
@@ -34,90 +30,6 @@ func needChaos(t *testing.T) {
 
 // root is the module root, from this package's directory.
 const root = "../.."
-
-// controller is lvc-controller run as a child process.
-type controller struct {
-	t      *testing.T
-	bin    string
-	args   []string
-	log    string
-	cmd    *exec.Cmd
-	exited chan struct{}
-}
-
-func newController(t *testing.T, bin, manifests, status string, args ...string) *controller {
-	// Kept after the run with go test -artifacts (hack/chaos.sh, hack/soak.sh).
-	c := &controller{t: t, bin: bin, log: filepath.Join(t.ArtifactDir(), "controller.log"),
-		args: append([]string{"--manifests", manifests, "--status-dir", status}, args...)}
-	t.Cleanup(func() {
-		if c.running() {
-			c.stop()
-		}
-	})
-	return c
-}
-
-func (c *controller) start() {
-	c.t.Helper()
-	f, err := os.OpenFile(c.log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer f.Close()
-	fmt.Fprintf(f, "=== %s: lvc-controller %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(c.args, " "))
-	c.cmd = exec.Command(c.bin, c.args...)
-	c.cmd.Stdout, c.cmd.Stderr = f, f
-	if err := c.cmd.Start(); err != nil {
-		c.t.Fatal(err)
-	}
-	c.exited = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(c.cmd, c.exited)
-}
-
-func (c *controller) running() bool {
-	if c.cmd == nil {
-		return false
-	}
-	select {
-	case <-c.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-func (c *controller) pid() int { return c.cmd.Process.Pid }
-
-// stop ends the controller with SIGTERM, as an operator would.
-func (c *controller) stop() {
-	c.t.Helper()
-	c.signal(syscall.SIGTERM, 60*time.Second)
-}
-
-// kill ends it with SIGKILL: no clean-up code runs.
-func (c *controller) kill() {
-	c.t.Helper()
-	c.signal(syscall.SIGKILL, 10*time.Second)
-}
-
-func (c *controller) signal(sig syscall.Signal, wait time.Duration) {
-	_ = c.cmd.Process.Signal(sig)
-	select {
-	case <-c.exited:
-	case <-time.After(wait):
-		_ = c.cmd.Process.Kill()
-		<-c.exited
-		c.t.Errorf("lvc-controller did not end within %s of %v", wait, sig)
-	}
-}
-
-// pause stops the controller (SIGSTOP) until resume (SIGCONT): faults
-// injected meanwhile happen at once, as far as it can tell.
-func (c *controller) pause()  { _ = c.cmd.Process.Signal(syscall.SIGSTOP) }
-func (c *controller) resume() { _ = c.cmd.Process.Signal(syscall.SIGCONT) }
-
-// tail is the end of the controller's log, for failure messages.
-func (c *controller) tail(n int) string { return testenv.Tail(c.log, n) }
 
 func write(t *testing.T, path, content string) {
 	t.Helper()

@@ -67,8 +67,8 @@ func TestChaosSoak(t *testing.T) {
 		file := filepath.Join(manifests, n+".yaml")
 		wants[n] = wantedOf(t, file, soakManifest(n))
 	}
-	ctrl := newController(t, bin, manifests, status, "--resync", "30s")
-	ctrl.start()
+	ctrl := testenv.NewController(t, bin, manifests, status, "--resync", "30s")
+	ctrl.Start()
 	began := time.Now()
 	for _, n := range names {
 		write(t, filepath.Join(manifests, n+".yaml"), soakManifest(n))
@@ -93,7 +93,7 @@ func TestChaosSoak(t *testing.T) {
 				return snaps, time.Since(start)
 			}
 		}
-		t.Fatalf("clusters not converged within %s: %s\ncontroller log:\n%s", timeout, why, ctrl.tail(40))
+		t.Fatalf("clusters not converged within %s: %s\ncontroller log:\n%s", timeout, why, ctrl.Tail(40))
 		return nil, 0
 	}
 	allConverged(10 * time.Minute)
@@ -102,7 +102,7 @@ func TestChaosSoak(t *testing.T) {
 	measure := func() usage {
 		t.Helper()
 		time.Sleep(5 * time.Second) // a quiet moment
-		rss, fds, err := procStatus(ctrl.pid())
+		rss, fds, err := procStatus(ctrl.PID())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,15 +145,15 @@ func TestChaosSoak(t *testing.T) {
 			}
 		}
 		if time.Since(lastSample) > 20*time.Second {
-			if rss, fds, err := procStatus(ctrl.pid()); err == nil {
+			if rss, fds, err := procStatus(ctrl.PID()); err == nil {
 				peak.rssKiB, peak.fds = max(peak.rssKiB, rss), max(peak.fds, fds)
 			}
 			lastSample = time.Now()
 		}
 		time.Sleep(time.Duration(2000+rand.IntN(4000)) * time.Millisecond)
 	}
-	if !ctrl.running() {
-		t.Fatalf("the controller exited:\n%s", ctrl.tail(40))
+	if !ctrl.Running() {
+		t.Fatalf("the controller exited:\n%s", ctrl.Tail(40))
 	}
 	_, settle := allConverged(10 * time.Minute)
 	last := measure()
@@ -182,7 +182,7 @@ func TestChaosSoak(t *testing.T) {
 		}
 	}
 	removed := time.Since(removeStart)
-	ctrl.stop()
+	ctrl.Stop()
 	statusLeft, _ := st.Names()
 
 	var b strings.Builder

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,9 +55,7 @@ type env struct {
 	manifests, statusDir string
 	nodes                []*swarmNode // lvcswarm-1 (the manager) first
 	host                 *swarm.Engine
-	ctl                  *exec.Cmd
-	ctlDone              chan struct{}
-	ctlLog               string
+	ctl                  *testenv.Controller
 }
 
 func setup(t *testing.T) *env {
@@ -133,33 +130,12 @@ func (e *env) manager() *swarm.Engine { return e.nodes[0].eng }
 // startController runs lvc-controller with this process's environment
 // (the swarm's env file): it drives the swarm as a remote one.
 func (e *env) startController() {
-	t := e.t
-	e.ctlLog = filepath.Join(t.ArtifactDir(), "controller.log")
-	f, err := os.Create(e.ctlLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.ctl = exec.Command(e.ctlBin, "--manifests", e.manifests, "--status-dir", e.statusDir, "--resync", resync.String(), "-v", "1")
-	e.ctl.Stdout, e.ctl.Stderr = f, f
-	if err := e.ctl.Start(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	e.ctlDone = make(chan struct{})
-	go func() { e.ctl.Wait(); close(e.ctlDone) }()
-	t.Cleanup(func() {
-		_ = e.ctl.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-e.ctlDone:
-		case <-time.After(60 * time.Second):
-			_ = e.ctl.Process.Kill()
-			t.Errorf("lvc-controller did not end within 60 s of SIGTERM")
-		}
-	})
+	e.ctl = testenv.NewController(e.t, e.ctlBin, e.manifests, e.statusDir, "--resync", resync.String(), "-v", "1")
+	e.ctl.Start()
 }
 
 // ctlTail is the end of the controller's log, for failure messages.
-func (e *env) ctlTail(n int) string { return testenv.Tail(e.ctlLog, n) }
+func (e *env) ctlTail(n int) string { return e.ctl.Tail(n) }
 
 // lvc runs the lvc binary on this run's directories.
 func (e *env) lvc(args ...string) (string, error) {

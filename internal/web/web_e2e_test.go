@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -70,21 +69,8 @@ func TestE2EControllerHTTP(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	logFile := filepath.Join(dir, "controller.log")
-	logOut, err := os.Create(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(testenv.BuildController(t), "--manifests", manifests, "--status-dir", status, "--http", addr, "--resync", "5s")
-	cmd.Stdout, cmd.Stderr = logOut, logOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-		logOut.Close()
-	})
+	ctl := testenv.NewController(t, testenv.BuildController(t), manifests, status, "--http", addr, "--resync", "5s")
+	ctl.Start()
 	base := "http://" + addr
 	status200 := func(path string) (int, string) {
 		r, err := http.Get(base + path)
@@ -98,7 +84,7 @@ func TestE2EControllerHTTP(t *testing.T) {
 	}
 	testenv.Eventually(t, time.Minute, func() string {
 		if code, s := status200("/readyz"); code != 200 {
-			return "/readyz: " + s + "\n" + testenv.Tail(logFile, 20)
+			return "/readyz: " + s + "\n" + ctl.Tail(20)
 		}
 		return ""
 	})
