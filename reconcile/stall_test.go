@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +10,8 @@ import (
 	"time"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/engine"
+	"github.com/ovis-hpc/lvc/engine/enginetest"
 )
 
 // No ldmsd under ovis_prefix stalls the cluster (Failed, OvisNotFound);
@@ -67,5 +71,31 @@ func TestReconcileCrashLoopStalls(t *testing.T) {
 	f.advance(stableRun)
 	if st = f.reconcile("c"); st.Condition(v1.ConditionStalled) != nil || !st.IsReady() {
 		t.Errorf("after a run of %s: Stalled %+v, phase %s; want none, Ready", stableRun, st.Condition(v1.ConditionStalled), st.Status.Phase)
+	}
+}
+
+// A placement no swarm node meets stalls the cluster (PlacementUnmet)
+// with nothing created; once a node meets it, the cluster converges.
+func TestReconcilePlacementUnmetStallsThenRecovers(t *testing.T) {
+	f := newFixture(t)
+	f.manifest("c", []string{"a-1"}, "X=1")
+	unmet := true
+	f.rt.SetHook(func(_ context.Context, c enginetest.Call) error {
+		if c.Op == "EnsureContainer" && unmet {
+			return fmt.Errorf("%w: no ready swarm node matches the placement of c-1 (node gpu-1)", engine.ErrPlacement)
+		}
+		return nil
+	})
+	res, err := f.r.Reconcile(t.Context(), "c")
+	if err != nil || res.RequeueAfter != stalledRequeue {
+		t.Fatalf("Reconcile with an unmet placement = %+v, %v; want no error, requeue after %s", res, err, stalledRequeue)
+	}
+	st, _ := f.r.Status.Read("c")
+	if s := st.StalledNow(); s == nil || s.Reason != "PlacementUnmet" || !strings.Contains(s.Message, "gpu-1") || st.Status.Phase != v1.PhaseFailed {
+		t.Fatalf("Stalled = %+v, phase %s; want PlacementUnmet naming gpu-1, Failed", st.Condition(v1.ConditionStalled), st.Status.Phase)
+	}
+	unmet = false
+	if st = f.reconcile("c"); st.Condition(v1.ConditionStalled) != nil || !st.IsReady() {
+		t.Errorf("placement met: Stalled %+v, phase %s; want none, Ready", st.Condition(v1.ConditionStalled), st.Status.Phase)
 	}
 }
