@@ -356,12 +356,51 @@ func isJSONNumber(s string) bool {
 
 // decodeCluster checks the generic document (dicts as *Dict) against
 // LDMSDCluster's json tags, reporting unknown fields and type errors with
-// their path, then decodes what is left.
+// their path, then decodes what is left. In the ldms-test format the
+// spec's attributes outside the schema become Spec.Vars when
+// extraAllowed accepts them, and the templates and nodes keep their key
+// order.
 func decodeCluster(ov any, e *errs) *LDMSDCluster {
 	v := plain(ov)
-	if _, ok := v.(map[string]any); !ok {
+	m, ok := v.(map[string]any)
+	if !ok {
 		e.add("", "a document must be a dict, got %s", kindOf(v))
 		return nil
+	}
+	var ospec *Dict
+	var vars *Dict
+	if spec, ok := m["spec"].(map[string]any); ok && isNodeFormat(spec) {
+		ospec, _ = ov.(*Dict).vals["spec"].(*Dict)
+		vars = NewDict()
+		known := jsonFields(reflect.TypeFor[LDMSDClusterSpec]())
+		// The references ExpandNodes counts: under templates and
+		// nodes, and in the variables themselves.
+		refs := map[string]bool{}
+		collectRefs(spec["templates"], refs)
+		collectRefs(spec["nodes"], refs)
+		for k, x := range spec {
+			if _, ok := known[k]; !ok {
+				collectRefs(x, refs)
+			}
+		}
+		kept := make(map[string]any, len(spec))
+		for _, k := range ospec.keys {
+			if _, ok := known[k]; ok {
+				kept[k] = spec[k]
+				continue
+			}
+			if !extraAllowed(k, spec[k], refs) {
+				e.add(field("spec", k), "%s", unknownFieldMsg(k))
+				continue
+			}
+			vars.Set(k, ospec.vals[k])
+		}
+		top := make(map[string]any, len(m))
+		for k, x := range m {
+			top[k] = x
+		}
+		top["spec"] = kept
+		v = top
 	}
 	clean, _ := walk(e, "", v, reflect.TypeFor[LDMSDCluster]())
 	data, err := json.Marshal(clean)
@@ -376,13 +415,37 @@ func decodeCluster(ov any, e *errs) *LDMSDCluster {
 		e.add("", "internal error: %v", err)
 		return nil
 	}
+	if ospec != nil {
+		restoreOrder(&c.Spec, ospec)
+		if vars.Len() > 0 {
+			c.Spec.Vars = vars
+		}
+	}
 	return &c
+}
+
+// restoreOrder puts back the written key order of the templates and
+// nodes that the decoding through encoding/json sorted.
+func restoreOrder(s *LDMSDClusterSpec, ospec *Dict) {
+	if t, ok := ospec.vals["templates"].(*Dict); ok && s.Templates != nil {
+		s.Templates = t.Clone()
+	}
+	if l, ok := ospec.vals["nodes"].([]any); ok && len(l) == len(s.Nodes) {
+		for i, n := range l {
+			if d, ok := n.(*Dict); ok && s.Nodes[i] != nil {
+				s.Nodes[i] = d.Clone()
+			}
+		}
+	}
 }
 
 var (
 	envType         = reflect.TypeFor[Env]()
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 	timeType        = reflect.TypeFor[time.Time]()
+	// specType has its own JSON methods (for Vars) but is walked field
+	// by field.
+	specType = reflect.TypeFor[LDMSDClusterSpec]()
 )
 
 // walk returns v with every unknown field and wrongly typed value removed
@@ -405,7 +468,7 @@ func walk(e *errs, path string, v any, t reflect.Type) (any, bool) {
 			return nil, false
 		}
 		return v, true
-	case reflect.PointerTo(t).Implements(unmarshalerType):
+	case t != specType && reflect.PointerTo(t).Implements(unmarshalerType):
 		data, _ := json.Marshal(v)
 		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(data); err != nil {
 			e.add(path, "%v, got %s", err, kindOf(v))

@@ -65,3 +65,44 @@ func TestDictOrderAndJSON(t *testing.T) {
 		t.Error("a list decoded into a Dict")
 	}
 }
+
+// A node format cluster keeps its key order and its Vars through
+// DeepCopy, the JSON round trip the controller makes.
+func TestNodeFormatDeepCopy(t *testing.T) {
+	c := decodeOne(t, head+`spec:
+  LIBDIR: /opt/x
+  nodes:
+  - {hostname: n1, zeta: "%LIBDIR%", alpha: 1, daemons: [{type: sshd}]}
+  templates: {t: {b: 1, a: 2}}
+`)
+	cp := c.DeepCopy()
+	for _, x := range []*LDMSDCluster{c, cp} {
+		if got := strings.Join(x.Spec.Nodes[0].Keys(), ","); got != "hostname,zeta,alpha,daemons" {
+			t.Errorf("node keys = %s", got)
+		}
+		tt, _ := x.Spec.Templates.Get("t")
+		if got := strings.Join(tt.(*Dict).Keys(), ","); got != "b,a" {
+			t.Errorf("template keys = %s", got)
+		}
+		if v, _ := x.Spec.Vars.Get("LIBDIR"); v != "/opt/x" {
+			t.Errorf("Vars LIBDIR = %v", v)
+		}
+	}
+	a, _ := json.Marshal(c)
+	b, _ := json.Marshal(cp)
+	if string(a) != string(b) {
+		t.Errorf("DeepCopy changed the encoding:\n%s\n%s", a, b)
+	}
+	if !strings.Contains(string(a), `"LIBDIR":"/opt/x"`) {
+		t.Errorf("Vars not inline: %s", a)
+	}
+}
+
+// JSON and YAML manifests decode to the same node format spec, in order.
+func TestNodeFormatJSONEqualsYAML(t *testing.T) {
+	y := decodeOne(t, head+"spec:\n  nodes:\n  - {hostname: n1, daemons: [{type: ldmsd, listen: [{xprt: sock, port: 1}]}]}\n")
+	j := decodeOne(t, `{"apiVersion":"lvc/v1","kind":"LDMSDCluster","metadata":{"name":"t"},"spec":{"nodes":[{"hostname":"n1","daemons":[{"type":"ldmsd","listen":[{"xprt":"sock","port":1}]}]}]}}`)
+	if a, b := mustJSON(t, y), mustJSON(t, j); a != b {
+		t.Errorf("yaml:\n%s\njson:\n%s", a, b)
+	}
+}
