@@ -93,7 +93,7 @@ next:
 // rest of the document is still decoded.
 func Decode(file string, data []byte) []Document {
 	var out []Document
-	generic := func(doc int, v any, err error) {
+	generic := func(doc int, ov any, err error) {
 		src := Source{File: file, Doc: doc}
 		e := errs{src: src}
 		if err != nil {
@@ -106,10 +106,10 @@ func Decode(file string, data []byte) []Document {
 			out = append(out, Document{Source: src, Errs: e.list})
 			return
 		}
-		if v == nil {
+		if ov == nil {
 			return // an empty document
 		}
-		c := decodeCluster(v, &e)
+		c := decodeCluster(ov, &e)
 		if c != nil {
 			c.Source = src
 		}
@@ -128,13 +128,13 @@ func isJSON(data []byte) bool {
 	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
 }
 
-// decodeJSONStream reads concatenated JSON values.
+// decodeJSONStream reads concatenated JSON values, dicts as *Dict.
 func decodeJSONStream(data []byte, fn func(int, any, error)) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	for doc := 1; ; doc++ {
-		var v any
-		err := dec.Decode(&v)
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
 		if errors.Is(err, io.EOF) {
 			return
 		}
@@ -142,11 +142,25 @@ func decodeJSONStream(data []byte, fn func(int, any, error)) {
 			fn(doc, nil, fmt.Errorf("json: %w", err))
 			return
 		}
+		var v any
+		vd := json.NewDecoder(bytes.NewReader(raw))
+		vd.UseNumber()
+		if err := vd.Decode(&v); err != nil {
+			fn(doc, nil, fmt.Errorf("json: %w", err))
+			return
+		}
 		if d := depth(v); d > maxDepth {
 			fn(doc, nil, fmt.Errorf("nesting deeper than %d", maxDepth))
 			continue
 		}
-		fn(doc, v, nil)
+		od := json.NewDecoder(bytes.NewReader(raw))
+		od.UseNumber()
+		ov, err := readOrdered(od, 0)
+		if err != nil {
+			fn(doc, nil, fmt.Errorf("json: %w", err))
+			return
+		}
+		fn(doc, ov, nil)
 	}
 }
 
@@ -188,7 +202,8 @@ func decodeYAMLStream(data []byte, fn func(int, any, error)) {
 }
 
 // yamlConv turns a YAML node tree into the values encoding/json produces
-// with UseNumber: map[string]any, []any, string, json.Number, bool, nil.
+// with UseNumber, except that dicts are *Dict, in written order: *Dict,
+// []any, string, json.Number, bool, nil.
 type yamlConv struct {
 	nodes  int
 	active map[*yaml.Node]bool // aliases being expanded, to stop cycles
@@ -247,9 +262,9 @@ func (c *yamlConv) value(n *yaml.Node, path string, d int) (any, error) {
 }
 
 // mapping converts a mapping; "<<" merge keys fill in keys not set
-// explicitly, as YAML 1.1 tools do.
+// explicitly, as YAML 1.1 tools do, after the explicit ones.
 func (c *yamlConv) mapping(n *yaml.Node, path string, d int) (any, error) {
-	out := map[string]any{}
+	out := NewDict()
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -260,14 +275,14 @@ func (c *yamlConv) mapping(n *yaml.Node, path string, d int) (any, error) {
 		if k.Kind != yaml.ScalarNode {
 			return nil, errAt(path, k, "a dict key must be a scalar")
 		}
-		if _, dup := out[k.Value]; dup {
+		if _, dup := out.Get(k.Value); dup {
 			return nil, errAt(field(path, k.Value), k, "key appears twice")
 		}
 		val, err := c.value(v, field(path, k.Value), d+1)
 		if err != nil {
 			return nil, err
 		}
-		out[k.Value] = val
+		out.Set(k.Value, val)
 	}
 	for _, m := range merges {
 		v, err := c.value(m, field(path, "<<"), d+1)
@@ -279,13 +294,13 @@ func (c *yamlConv) mapping(n *yaml.Node, path string, d int) (any, error) {
 			srcs = []any{v}
 		}
 		for _, s := range srcs {
-			sm, ok := s.(map[string]any)
+			sm, ok := s.(*Dict)
 			if !ok {
 				return nil, errAt(field(path, "<<"), m, "a merge key needs a dict or a list of dicts")
 			}
-			for k, val := range sm {
-				if _, set := out[k]; !set {
-					out[k] = val
+			for _, k := range sm.keys {
+				if _, set := out.Get(k); !set {
+					out.Set(k, cloneValue(sm.vals[k]))
 				}
 			}
 		}
@@ -339,13 +354,53 @@ func isJSONNumber(s string) bool {
 	return s != "" && json.Valid([]byte(s)) && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9'))
 }
 
-// decodeCluster checks the generic document against LDMSDCluster's json
-// tags, reporting unknown fields and type errors with their path, then
-// decodes what is left.
-func decodeCluster(v any, e *errs) *LDMSDCluster {
-	if _, ok := v.(map[string]any); !ok {
+// decodeCluster checks the generic document (dicts as *Dict) against
+// LDMSDCluster's json tags, reporting unknown fields and type errors with
+// their path, then decodes what is left. In the ldms-test format the
+// spec's attributes outside the schema become Spec.Vars when
+// extraAllowed accepts them, and the templates and nodes keep their key
+// order.
+func decodeCluster(ov any, e *errs) *LDMSDCluster {
+	v := plain(ov)
+	m, ok := v.(map[string]any)
+	if !ok {
 		e.add("", "a document must be a dict, got %s", kindOf(v))
 		return nil
+	}
+	var ospec *Dict
+	var vars *Dict
+	if spec, ok := m["spec"].(map[string]any); ok && isNodeFormat(spec) {
+		ospec, _ = ov.(*Dict).vals["spec"].(*Dict)
+		vars = NewDict()
+		known := jsonFields(reflect.TypeFor[LDMSDClusterSpec]())
+		// The references ExpandNodes counts: under templates and
+		// nodes, and in the variables themselves.
+		refs := map[string]bool{}
+		collectRefs(spec["templates"], refs)
+		collectRefs(spec["nodes"], refs)
+		for k, x := range spec {
+			if _, ok := known[k]; !ok {
+				collectRefs(x, refs)
+			}
+		}
+		kept := make(map[string]any, len(spec))
+		for _, k := range ospec.keys {
+			if _, ok := known[k]; ok {
+				kept[k] = spec[k]
+				continue
+			}
+			if !extraAllowed(k, spec[k], refs) {
+				e.add(field("spec", k), "%s", unknownFieldMsg(k))
+				continue
+			}
+			vars.Set(k, ospec.vals[k])
+		}
+		top := make(map[string]any, len(m))
+		for k, x := range m {
+			top[k] = x
+		}
+		top["spec"] = kept
+		v = top
 	}
 	clean, _ := walk(e, "", v, reflect.TypeFor[LDMSDCluster]())
 	data, err := json.Marshal(clean)
@@ -360,13 +415,37 @@ func decodeCluster(v any, e *errs) *LDMSDCluster {
 		e.add("", "internal error: %v", err)
 		return nil
 	}
+	if ospec != nil {
+		restoreOrder(&c.Spec, ospec)
+		if vars.Len() > 0 {
+			c.Spec.Vars = vars
+		}
+	}
 	return &c
+}
+
+// restoreOrder puts back the written key order of the templates and
+// nodes that the decoding through encoding/json sorted.
+func restoreOrder(s *LDMSDClusterSpec, ospec *Dict) {
+	if t, ok := ospec.vals["templates"].(*Dict); ok && s.Templates != nil {
+		s.Templates = t.Clone()
+	}
+	if l, ok := ospec.vals["nodes"].([]any); ok && len(l) == len(s.Nodes) {
+		for i, n := range l {
+			if d, ok := n.(*Dict); ok && s.Nodes[i] != nil {
+				s.Nodes[i] = d.Clone()
+			}
+		}
+	}
 }
 
 var (
 	envType         = reflect.TypeFor[Env]()
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 	timeType        = reflect.TypeFor[time.Time]()
+	// specType has its own JSON methods (for Vars) but is walked field
+	// by field.
+	specType = reflect.TypeFor[LDMSDClusterSpec]()
 )
 
 // walk returns v with every unknown field and wrongly typed value removed
@@ -389,7 +468,7 @@ func walk(e *errs, path string, v any, t reflect.Type) (any, bool) {
 			return nil, false
 		}
 		return v, true
-	case reflect.PointerTo(t).Implements(unmarshalerType):
+	case t != specType && reflect.PointerTo(t).Implements(unmarshalerType):
 		data, _ := json.Marshal(v)
 		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(data); err != nil {
 			e.add(path, "%v, got %s", err, kindOf(v))
@@ -537,7 +616,7 @@ func kindOf(v any) string {
 		return fmt.Sprintf("boolean %v", x)
 	case []any:
 		return "a list"
-	case map[string]any:
+	case map[string]any, *Dict:
 		return "a dict"
 	}
 	return fmt.Sprintf("%T", v)

@@ -28,6 +28,10 @@ const (
 //
 // A daemon gets a default only for a field that neither it nor its
 // template sets, so that a template's value is not hidden by a default.
+//
+// In the ldms-test format (spec.nodes) services stay as written (nil):
+// the nodes' daemons say what runs, and ExpandNodes applies the defaults
+// of nodes and daemons.
 func SetDefaults(c *LDMSDCluster) {
 	s := &c.Spec
 	if s.Image == "" {
@@ -45,7 +49,9 @@ func SetDefaults(c *LDMSDCluster) {
 	if s.SlurmLogLevel == "" {
 		s.SlurmLogLevel = DefaultSlurmLogLevel
 	}
-	s.Services = defaultServices(s)
+	if !s.IsNodeFormat() {
+		s.Services = defaultServices(s)
+	}
 
 	dir := ""
 	if c.Source.File != "" {

@@ -3,6 +3,7 @@ package v1
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -73,6 +74,14 @@ type LDMSDCluster struct {
 
 // LDMSDClusterSpec is the seed's LDMSDClusterSpec with the same snake_case
 // field names, plus the options later Python versions and lvc added.
+//
+// A spec has one of two formats. The seed format (2019) lists one daemon
+// per container in Daemons, with templates in Define. The ldms-test format
+// (the spec dict of ovis-hpc/ldms-test's LDMS_Test.py) lists the
+// containers in Nodes, each with its daemons, with templates in Templates;
+// ExpandNodes resolves it. Writing nodes or templates selects the
+// ldms-test format, in which define, daemons, services and plugstack are
+// errors.
 type LDMSDClusterSpec struct {
 	// Name, if given, must equal metadata.name (the Python spec had it).
 	Name        string `json:"name,omitempty"`
@@ -82,6 +91,15 @@ type LDMSDClusterSpec struct {
 	Define []DaemonSpec `json:"define,omitempty"`
 	// Daemons are one per container: daemon i runs on node-i.
 	Daemons []DaemonSpec `json:"daemons,omitempty"`
+	// Templates (ldms-test format) maps a template name to a dict that
+	// any dict under Nodes may extend with "!extends": NAME.
+	Templates *Dict `json:"templates,omitempty"`
+	// Nodes (ldms-test format) are the containers, as written: see
+	// NodeSpec for what ExpandNodes makes of each.
+	Nodes []*Dict `json:"nodes,omitempty"`
+	// IPv6 (ldms-test format) gives the cluster network IPv6 addresses
+	// and makes /etc/hosts list them instead of the IPv4 ones.
+	IPv6 bool `json:"ipv6,omitempty"`
 	// Image of every container. Default DefaultImage.
 	Image string `json:"image,omitempty"`
 	// OvisPrefix is the host path mounted read-only at /opt/ovis.
@@ -108,6 +126,65 @@ type LDMSDClusterSpec struct {
 	Subnet string `json:"subnet,omitempty"`
 	// AllowHostMounts permits mounting / or the Docker socket.
 	AllowHostMounts bool `json:"allow_host_mounts,omitempty"`
+
+	// Vars (ldms-test format) are the spec's other top-level attributes:
+	// strings, numbers and booleans kept for %name% substitution (see
+	// ExpandNodes for the rule that admits them). They are encoded
+	// inline, at the spec's top level, as they were written.
+	Vars *Dict `json:"-"`
+}
+
+// IsNodeFormat tells whether s is in the ldms-test format: it has nodes
+// or templates.
+func (s *LDMSDClusterSpec) IsNodeFormat() bool {
+	return s.Nodes != nil || s.Templates != nil
+}
+
+// specFields is LDMSDClusterSpec without its JSON methods.
+type specFields LDMSDClusterSpec
+
+// MarshalJSON encodes the fields, then Vars inline in their order.
+func (s LDMSDClusterSpec) MarshalJSON() ([]byte, error) {
+	data, err := json.Marshal(specFields(s))
+	if err != nil || s.Vars.Len() == 0 {
+		return data, err
+	}
+	vars, err := s.Vars.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	// Both are JSON objects: join {fields} and {vars}.
+	out := append([]byte(nil), data[:len(data)-1]...)
+	if len(data) > 2 {
+		out = append(out, ',')
+	}
+	return append(out, vars[1:]...), nil
+}
+
+// UnmarshalJSON decodes the fields (templates and nodes keep their key
+// order); the other keys become Vars. (Decode reports the keys that may
+// not be there; this only reads.)
+func (s *LDMSDClusterSpec) UnmarshalJSON(data []byte) error {
+	var f specFields
+	if err := json.Unmarshal(data, &f); err != nil {
+		return err
+	}
+	var d Dict
+	if err := d.UnmarshalJSON(data); err != nil {
+		return err
+	}
+	known := jsonFields(reflect.TypeFor[specFields]())
+	for _, k := range d.Keys() {
+		if _, ok := known[k]; ok {
+			continue
+		}
+		if f.Vars == nil {
+			f.Vars = NewDict()
+		}
+		f.Vars.Set(k, d.vals[k])
+	}
+	*s = LDMSDClusterSpec(f)
+	return nil
 }
 
 // DaemonSpec is a daemon template (in define) or a daemon (in daemons).

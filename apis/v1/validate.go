@@ -69,6 +69,10 @@ func validate(c *LDMSDCluster) ErrorList {
 	validateMeta(e, c)
 	s := &c.Spec
 	validateCluster(e, c.Metadata.Name, s)
+	if s.IsNodeFormat() {
+		validateNodeFormat(e, c)
+		return e.list
+	}
 
 	names := map[string]string{}
 	for j := range s.Define {
@@ -166,7 +170,16 @@ func validateCluster(e *errs, name string, s *LDMSDClusterSpec) {
 			e.add("spec.ovis_prefix", "%s", msg)
 		}
 	}
-	validateEnv(e, "spec.env", s.Env, "daemon")
+	nodeFormat := s.IsNodeFormat()
+	if nodeFormat {
+		for _, v := range s.Env {
+			if !envName.MatchString(v.Name) {
+				e.add(field("spec.env", v.Name), "%q is not a valid variable name (letters, digits, '_', not starting with a digit)", v.Name)
+			}
+		}
+	} else {
+		validateEnv(e, "spec.env", s.Env, "daemon")
+	}
 
 	dsts := map[string]string{ovisMount: "spec.ovis_prefix"}
 	for i, m := range s.Mounts {
@@ -183,7 +196,7 @@ func validateCluster(e *errs, name string, s *LDMSDClusterSpec) {
 		}
 	}
 	for i, sv := range s.Services {
-		if !slices.Contains(AllServices, sv) {
+		if !slices.Contains(AllServices, sv) && !nodeFormat {
 			e.add(index("spec.services", i), "unknown service %q, known: %s", sv, strings.Join(AllServices, ", "))
 		}
 	}
@@ -197,6 +210,9 @@ func validateCluster(e *errs, name string, s *LDMSDClusterSpec) {
 		e.add("spec.slurm_loglevel", "%q is not one of %s", s.SlurmLogLevel, strings.Join(SlurmLogLevels, ", "))
 	}
 	for i, p := range s.Plugstack {
+		if nodeFormat {
+			break
+		}
 		pp := index("spec.plugstack", i)
 		if !path.IsAbs(p.Path) || strings.ContainsAny(p.Path, " \t\r\n") {
 			e.add(field(pp, "path"), "%q must be an absolute path without spaces", p.Path)
@@ -208,8 +224,57 @@ func validateCluster(e *errs, name string, s *LDMSDClusterSpec) {
 		}
 	}
 	if s.Subnet != "" {
-		validateSubnet(e, s.Subnet, len(s.Daemons)+1)
+		n := len(s.Daemons) + 1
+		if nodeFormat {
+			n = len(s.Nodes)
+		}
+		validateSubnet(e, s.Subnet, n)
 	}
+}
+
+// validateNodeFormat checks what is particular to the ldms-test format:
+// no seed format fields, no references in the top-level fields, and the
+// nodes (see ExpandNodes).
+func validateNodeFormat(e *errs, c *LDMSDCluster) {
+	s := &c.Spec
+	with := "spec.nodes"
+	if s.Nodes == nil {
+		with = "spec.templates"
+	}
+	if s.Define != nil {
+		e.add("spec.define", "cannot be used with %s: define and daemons are the seed format, nodes and templates the ldms-test format; use one format", with)
+	}
+	if s.Daemons != nil {
+		e.add("spec.daemons", "cannot be used with %s: define and daemons are the seed format, nodes and templates the ldms-test format; use one format", with)
+	}
+	if s.Services != nil {
+		e.add("spec.services", "cannot be used with %s (the ldms-test format): each node's daemons say what runs", with)
+	}
+	if s.Plugstack != nil {
+		e.add("spec.plugstack", "cannot be used with %s (the ldms-test format): give the slurmd daemon a plugstack", with)
+	}
+	noRefs := func(p, v string) {
+		if m := firstRef(v); m != "" {
+			e.add(p, "%q holds %s: references are replaced only under spec.nodes (and the templates they extend), so write the value here", v, m)
+		}
+	}
+	noRefs("spec.image", s.Image)
+	noRefs("spec.ovis_prefix", s.OvisPrefix)
+	noRefs("spec.subnet", s.Subnet)
+	noRefs("spec.oversubscribe", string(s.Oversubscribe))
+	noRefs("spec.slurm_loglevel", s.SlurmLogLevel)
+	for _, l := range []struct {
+		path string
+		list []string
+	}{{"spec.mounts", s.Mounts}, {"spec.cap_add", s.CapAdd}, {"spec.cap_drop", s.CapDrop}} {
+		for i, v := range l.list {
+			noRefs(index(l.path, i), v)
+		}
+	}
+	for _, v := range s.Env {
+		noRefs(field("spec.env", v.Name), v.Value)
+	}
+	expandNodes(c, e)
 }
 
 func validateSubnet(e *errs, subnet string, nodes int) {
