@@ -1,8 +1,10 @@
 package plan
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,13 +57,17 @@ func FuzzDecodeValidateRender(f *testing.F) {
 			}
 			p, err := Build(d.Cluster)
 			if err != nil {
-				if len(d.Errs) == 0 {
+				if len(d.Errs) == 0 && !errors.Is(err, ErrUnsupported) {
 					t.Fatalf("document %d validates but Build fails: %v", d.Source.Doc, err)
 				}
 				continue
 			}
-			if len(p.Nodes) != len(d.Cluster.Spec.Daemons)+1 || p.Nodes[len(p.Nodes)-1].Role != RoleService {
-				t.Fatalf("plan has %d nodes for %d daemons", len(p.Nodes), len(d.Cluster.Spec.Daemons))
+			want := len(d.Cluster.Spec.Daemons) + 1
+			if d.Cluster.Spec.IsNodeFormat() {
+				want = len(d.Cluster.Spec.Nodes)
+			}
+			if len(p.Nodes) != want || !slices.ContainsFunc(p.Nodes, func(n Node) bool { return n.Role == RoleService && n.Hostname == p.ServiceNode }) {
+				t.Fatalf("plan has %d nodes, want %d, service node %s", len(p.Nodes), want, p.ServiceNode)
 			}
 			_ = p.HostsFile(fakeIPs(p))
 			for i := range p.Nodes {

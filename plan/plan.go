@@ -151,25 +151,56 @@ func Build(c *v1.LDMSDCluster) (*Plan, error) {
 	if err := v1.Validate(c); err != nil {
 		return nil, err
 	}
-	daemons, err := v1.Expand(c)
+	build := seedNodes
+	if c.Spec.IsNodeFormat() {
+		build = declaredNodes
+	}
+	p, kc, err := build(c)
 	if err != nil {
 		return nil, err
 	}
+	addDaemons(p, kc)
+	if kc.NodeFormat {
+		// The services are those of the daemons the nodes declare.
+		p.Services = nil
+		for _, svc := range v1.AllServices {
+			for _, k := range kinds.All() {
+				if k.Service() == svc && !slices.Contains(p.Services, svc) && slices.ContainsFunc(p.Nodes, func(n Node) bool { return len(n.DaemonsOf(k.Name())) > 0 }) {
+					p.Services = append(p.Services, svc)
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+// newPlan is what every plan of c starts with.
+func newPlan(c *v1.LDMSDCluster) *Plan {
 	s := &c.Spec
-	name := c.Metadata.Name
-	has := func(svc string) bool { return slices.Contains(s.Services, svc) }
-	p := &Plan{
-		Cluster:  name,
-		Network:  name,
+	return &Plan{
+		Cluster:  c.Metadata.Name,
+		Network:  c.Metadata.Name,
 		Subnet:   s.Subnet,
 		Image:    s.Image,
 		Services: slices.Clone(s.Services),
 	}
+}
 
+// seedNodes are the nodes of a seed-format spec: node-1..N, daemon i on
+// node-i, the last one the service node.
+func seedNodes(c *v1.LDMSDCluster) (*Plan, *kind.Cluster, error) {
+	daemons, err := v1.Expand(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &c.Spec
+	name := c.Metadata.Name
+	has := func(svc string) bool { return slices.Contains(s.Services, svc) }
+	p := newPlan(c)
 	env := ovisEnv(s.OvisPrefix).Merge(s.Env)
 	mounts, err := specMounts(s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	n := len(daemons) + 1
 	p.ServiceNode = hostname(n)
@@ -210,6 +241,14 @@ func Build(c *v1.LDMSDCluster) (*Plan, error) {
 		p.Nodes = append(p.Nodes, node)
 	}
 	kc.SlurmNodes = p.SlurmNodes
+	return p, kc, nil
+}
+
+// addDaemons asks every kind whose service is on for each node's daemons
+// and files.
+func addDaemons(p *Plan, kc *kind.Cluster) {
+	// A node-format spec's nodes say which daemons run, not services.
+	has := func(svc string) bool { return kc.NodeFormat || slices.Contains(p.Services, svc) }
 	for i := range p.Nodes {
 		node := &p.Nodes[i]
 		for _, k := range kinds.All() {
@@ -225,11 +264,10 @@ func Build(c *v1.LDMSDCluster) (*Plan, error) {
 			}
 		}
 	}
-	if has(v1.ServiceSlurm) {
+	if len(p.SlurmNodes) > 0 || slices.ContainsFunc(p.Nodes, func(n Node) bool { return n.SlurmRole == Slurmctld }) {
 		p.slurmFiles, p.SlurmHash = slurm.Files(kc)
 		p.SlurmConf = p.slurmFiles[0].Content
 	}
-	return p, nil
 }
 
 // Hash is the hex SHA-256 of everything the node depends on: its
@@ -302,13 +340,22 @@ func hostname(i int) string { return "node-" + strconv.Itoa(i) }
 func specMounts(s *v1.LDMSDClusterSpec) ([]Mount, error) {
 	out := []Mount{{Source: s.OvisPrefix, Target: OvisMount, ReadOnly: true}}
 	for _, m := range s.Mounts {
-		parts := strings.Split(m, ":")
-		if len(parts) != 3 {
-			return nil, fmt.Errorf("mount %q: not SRC:DST:MODE", m)
+		mt, err := parseMount(m)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, Mount{Source: parts[0], Target: parts[1], ReadOnly: parts[2] == "ro"})
+		out = append(out, mt)
 	}
 	return out, nil
+}
+
+// parseMount reads SRC:DST:MODE.
+func parseMount(m string) (Mount, error) {
+	parts := strings.Split(m, ":")
+	if len(parts) != 3 {
+		return Mount{}, fmt.Errorf("mount %q: not SRC:DST:MODE", m)
+	}
+	return Mount{Source: parts[0], Target: parts[1], ReadOnly: parts[2] == "ro"}, nil
 }
 
 func containerHash(n *Node) string {

@@ -174,24 +174,24 @@ func ensureLdmsd(ctx context.Context, s *state) error {
 		return nil
 	}
 	specs := s.specsOf(ldmsdKind)
-	checks := map[string]plan.Daemon{}
+	type check struct {
+		node string
+		d    plan.Daemon
+	}
+	var checks []check
 	for _, n := range s.plan.Nodes {
 		for _, d := range n.DaemonsOf(ldmsdKind) {
-			checks[n.Hostname] = d
+			checks = append(checks, check{n.Hostname, d})
 		}
 	}
 	if _, err := s.runDaemons(ctx, specs); err != nil {
 		return err
 	}
-	// Listening and sets, one exec per ldmsd node.
+	// Listening and sets, one exec per ldmsd.
 	var mu sync.Mutex
 	var notListening []string
-	nodes := make([]string, 0, len(checks))
-	for n := range checks {
-		nodes = append(nodes, n)
-	}
-	err := forEach(ctx, s.r.workers(), nodes, func(ctx context.Context, node string) error {
-		d := checks[node]
+	err := forEach(ctx, s.r.workers(), checks, func(ctx context.Context, c check) error {
+		node, d := c.node, c.d
 		ds := s.daemon(node, d.Name)
 		if ds == nil || ds.State != v1.DaemonRunning || d.Listen == 0 {
 			return nil
@@ -211,7 +211,7 @@ func ensureLdmsd(ctx context.Context, s *state) error {
 		defer mu.Unlock()
 		ds.Listening, ds.Sets = listening, sets
 		if !listening {
-			notListening = append(notListening, fmt.Sprintf("ldmsd on %s does not listen on %d yet", node, d.Listen))
+			notListening = append(notListening, fmt.Sprintf("%s on %s does not listen on %d yet", d.Name, node, d.Listen))
 		}
 		return nil
 	})

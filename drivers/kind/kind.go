@@ -32,6 +32,9 @@ type Cluster struct {
 	ServiceNode string
 	// SlurmNodes are the hostnames running slurmd, in order.
 	SlurmNodes []string
+	// NodeFormat is true for a spec in the ldms-test format (spec.nodes):
+	// a kind runs only the daemons a node declares (Node.Declared).
+	NodeFormat bool
 }
 
 // Node is what a kind sees of one node.
@@ -43,6 +46,19 @@ type Node struct {
 	// LDMSD is the node's ldmsd as the seed format declares it, nil when
 	// the node runs none.
 	LDMSD *v1.DaemonSpec
+	// Declared are the node's daemons in the ldms-test format, in order.
+	Declared []v1.NodeDaemon
+}
+
+// Declares returns the daemons of type typ the node declares.
+func (n *Node) Declares(typ string) []v1.NodeDaemon {
+	var out []v1.NodeDaemon
+	for _, d := range n.Declared {
+		if d.Type == typ {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Daemon is one daemon on one node: everything the reconciler starts and

@@ -20,7 +20,10 @@ type ldmsdKind struct{}
 func (ldmsdKind) Name() string    { return "ldmsd" }
 func (ldmsdKind) Service() string { return v1.ServiceLdmsd }
 
-func (ldmsdKind) Plan(_ *kind.Cluster, n *kind.Node) ([]kind.Daemon, []kind.File) {
+func (ldmsdKind) Plan(c *kind.Cluster, n *kind.Node) ([]kind.Daemon, []kind.File) {
+	if c.NodeFormat {
+		return declared(c, n)
+	}
 	if n.LDMSD == nil {
 		return nil, nil
 	}
@@ -51,6 +54,12 @@ func Daemon(s v1.DaemonSpec) kind.Daemon {
 	if s.ListenAuth == "munge" {
 		d.After = []string{"munged"}
 	}
+	d.Hash = hashInputs(d)
+	return d
+}
+
+// hashInputs identifies what an ldmsd starts with: argv, env, config.
+func hashInputs(d kind.Daemon) string {
 	data, _ := json.Marshal(struct {
 		Argv   []string
 		Env    []string
@@ -58,8 +67,54 @@ func Daemon(s v1.DaemonSpec) kind.Daemon {
 	}{d.Argv, d.Env.Strings(), d.Config})
 	h := sha256.New()
 	fmt.Fprintf(h, "%d:%s", len(data), data)
-	d.Hash = hex.EncodeToString(h.Sum(nil))
-	return d
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// declared are the ldmsd daemons an ldms-test format node declares, their
+// config in the syntax of the cluster's ldmsd.
+func declared(c *kind.Cluster, n *kind.Node) ([]kind.Daemon, []kind.File) {
+	var ds []kind.Daemon
+	var files []kind.File
+	syn := SyntaxOf(c.Spec.OvisPrefix)
+	for _, s := range n.Declares(v1.DaemonLdmsd) {
+		d := kind.Daemon{
+			Name:       s.Name,
+			Kind:       "ldmsd",
+			Exe:        "ldmsd",
+			Argv:       NodeCommand(s),
+			Env:        slices.Clone(s.Env),
+			ConfigFile: s.ConfigFile,
+			Config:     NodeConfig(s, syn),
+			Restart:    v1.RestartAlways,
+			Listen:     s.ListenPort,
+			Xprt:       s.ListenXprt,
+			Auth:       s.ListenAuth,
+		}
+		if d.Name == "" {
+			d.Name = "ldmsd"
+		}
+		if len(s.Listen) > 0 && d.Listen == 0 {
+			d.Listen, d.Xprt, d.Auth = s.Listen[0].Port, s.Listen[0].Xprt, s.Listen[0].Auth
+		}
+		if d.Auth == "" {
+			d.Auth = "none"
+		}
+		d.Logs = []string{kind.LogDir + "/" + d.Name + ".out", s.LogFile}
+		for _, p := range s.Prdcrs {
+			if p.Host != "" && !slices.Contains(d.Peers, p.Host) {
+				d.Peers = append(d.Peers, p.Host)
+			}
+		}
+		for _, a := range s.Auth {
+			if a.Plugin == "munge" {
+				d.After = []string{"munged"}
+			}
+		}
+		d.Hash = hashInputs(d)
+		ds = append(ds, d)
+		files = append(files, kind.File{Path: d.ConfigFile, Content: d.Config, Mode: 0o644})
+	}
+	return ds, files
 }
 
 // Producers lists the hosts a config names (host=NAME, as in prdcr_add),

@@ -42,7 +42,12 @@ type mungedKind struct{}
 func (mungedKind) Name() string    { return "munged" }
 func (mungedKind) Service() string { return v1.ServiceMunged }
 
-func (mungedKind) Plan(_ *kind.Cluster, _ *kind.Node) ([]kind.Daemon, []kind.File) {
+// Plan runs munged in its default domain (/etc/munge, /run/munge). The
+// plan refuses other domains (ldms-test's dom) until they are supported.
+func (mungedKind) Plan(c *kind.Cluster, n *kind.Node) ([]kind.Daemon, []kind.File) {
+	if c.NodeFormat && len(n.Declares(v1.DaemonMunged)) == 0 {
+		return nil, nil
+	}
 	argv := Argv()
 	return []kind.Daemon{{Name: "munged", Kind: "munged", Exe: "munged", Pre: Pre, Argv: argv, Restart: v1.RestartAlways,
 		Logs: []string{Log, "/var/log/munge/munged.log"}, Hash: kind.HashArgv(argv)}}, nil

@@ -1,0 +1,107 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/drivers/kind"
+)
+
+// declaredNodes are the nodes of an ldms-test format spec (spec.nodes),
+// in order, with the hostnames, aliases, images and daemons they declare.
+// The service node (ldms_ls, job submission) is the one with slurmctld,
+// else the last.
+func declaredNodes(c *v1.LDMSDCluster) (*Plan, *kind.Cluster, error) {
+	nodes, err := v1.ExpandNodes(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &c.Spec
+	p := newPlan(c)
+	clusterMounts, err := specMounts(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	kc := &kind.Cluster{Spec: s, NodeFormat: true}
+	for i, ns := range nodes {
+		if err := supported(i, ns); err != nil {
+			return nil, nil, err
+		}
+		node := Node{
+			Index:         i + 1,
+			ContainerName: c.Metadata.Name + "-" + strconv.Itoa(i+1),
+			Hostname:      ns.Hostname,
+			Aliases:       slices.Clone(ns.Aliases),
+			Role:          RoleCompute,
+			Image:         ns.Image,
+			Env:           ovisEnv(s.OvisPrefix).Merge(ns.Env),
+			Mounts:        slices.Clone(clusterMounts),
+			CapAdd:        slices.Clone(s.CapAdd),
+			CapDrop:       slices.Clone(s.CapDrop),
+		}
+		if len(ns.Mounts) > 0 { // a node's own mounts replace the cluster's, OVIS kept
+			node.Mounts = node.Mounts[:1]
+			for _, m := range ns.Mounts {
+				mt, err := parseMount(m)
+				if err != nil {
+					return nil, nil, fmt.Errorf("spec.nodes[%d].mounts: %w", i, err)
+				}
+				node.Mounts = append(node.Mounts, mt)
+			}
+		}
+		kn := kind.Node{Hostname: ns.Hostname, Aliases: node.Aliases, Declared: ns.Daemons}
+		switch {
+		case len(kn.Declares(v1.DaemonSlurmctld)) > 0:
+			node.SlurmRole, node.Role = Slurmctld, RoleService
+			p.ServiceNode = node.Hostname
+		case len(kn.Declares(v1.DaemonSlurmd)) > 0:
+			node.SlurmRole = Slurmd
+			p.SlurmNodes = append(p.SlurmNodes, node.Hostname)
+		}
+		kn.SlurmRole = node.SlurmRole
+		node.ContainerHash = containerHash(&node)
+		p.Nodes = append(p.Nodes, node)
+		kc.Nodes = append(kc.Nodes, kn)
+	}
+	if p.ServiceNode == "" {
+		p.ServiceNode = p.Nodes[len(p.Nodes)-1].Hostname
+		p.Nodes[len(p.Nodes)-1].Role = RoleService
+	}
+	kc.ServiceNode, kc.SlurmNodes = p.ServiceNode, p.SlurmNodes
+	// The Slurm files' plugstack is the one a Slurm daemon declares.
+	for _, n := range kc.Nodes {
+		for _, d := range n.Declared {
+			if len(d.Plugstack) > 0 && len(s.Plugstack) == 0 {
+				spec := *s
+				spec.Plugstack = d.Plugstack
+				kc.Spec = &spec
+			}
+		}
+	}
+	return p, kc, nil
+}
+
+// ErrUnsupported is wrapped by Build's error for a valid spec that asks
+// for what lvc does not run yet.
+var ErrUnsupported = errors.New("not supported by lvc yet")
+
+// supported refuses what the ldms-test format declares but lvc does not
+// run yet, naming the field.
+func supported(i int, ns v1.NodeSpec) error {
+	for j, d := range ns.Daemons {
+		at := fmt.Sprintf("spec.nodes[%d].daemons[%d]", i, j)
+		switch {
+		case d.Type == v1.DaemonEtcd:
+			return fmt.Errorf("%s: type etcd: %w", at, ErrUnsupported)
+		case d.Type == v1.DaemonMunged && d.Dom != "":
+			return fmt.Errorf("%s.dom: munge domains other than the default: %w", at, ErrUnsupported)
+		}
+	}
+	if len(ns.Binds) > 0 || len(ns.Tmpfs) > 0 || ns.Atstart != "" {
+		return fmt.Errorf("spec.nodes[%d]: binds, tmpfs and atstart: %w", i, ErrUnsupported)
+	}
+	return nil
+}
