@@ -160,6 +160,13 @@ func Build(c *v1.LDMSDCluster) (*Plan, error) {
 		return nil, err
 	}
 	addDaemons(p, kc)
+	if kc.NodeFormat && c.Spec.Restart != "" {
+		for i := range p.Nodes {
+			for j := range p.Nodes[i].Daemons {
+				p.Nodes[i].Daemons[j].Restart = c.Spec.Restart
+			}
+		}
+	}
 	if kc.NodeFormat {
 		// The services are those of the daemons the nodes declare.
 		p.Services = nil

@@ -313,3 +313,26 @@ func TestOvisEnvPythonPath(t *testing.T) {
 		t.Errorf("PYTHONPATH without bindings = %q, want none", v)
 	}
 }
+
+// spec.restart of an ldms-test format spec applies to every daemon.
+func TestNodeFormatRestart(t *testing.T) {
+	c := load(t, "../apis/v1/testdata/ldms-test/agg_test.yaml")
+	for _, want := range []string{v1.RestartAlways, v1.RestartNever} {
+		c.Spec.Restart = want
+		p, err := Build(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range p.Nodes {
+			for _, d := range n.Daemons {
+				if d.Restart != want {
+					t.Errorf("restart %s: %s/%s restart = %s", want, n.Hostname, d.Name, d.Restart)
+				}
+			}
+		}
+	}
+	c.Spec.Restart = "sometimes"
+	if _, err := Build(c); err == nil || !strings.Contains(err.Error(), "spec.restart") {
+		t.Errorf("restart sometimes: %v, want an error naming spec.restart", err)
+	}
+}

@@ -100,6 +100,11 @@ type LDMSDClusterSpec struct {
 	// IPv6 (ldms-test format) gives the cluster network IPv6 addresses
 	// and makes /etc/hosts list them instead of the IPv4 ones.
 	IPv6 bool `json:"ipv6,omitempty"`
+	// Restart (ldms-test format) is always (the default) or never:
+	// whether lvc starts a daemon of the nodes again when it dies. The
+	// ldms-test runtime plugin asks for never, so that a script that kills
+	// a daemon sees it stay down until it starts it.
+	Restart string `json:"restart,omitempty"`
 	// Image of every container. Default DefaultImage.
 	Image string `json:"image,omitempty"`
 	// OvisPrefix is the host path mounted read-only at /opt/ovis.

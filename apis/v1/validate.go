@@ -69,6 +69,9 @@ func validate(c *LDMSDCluster) ErrorList {
 	validateMeta(e, c)
 	s := &c.Spec
 	validateCluster(e, c.Metadata.Name, s)
+	if s.Restart != "" && !s.IsNodeFormat() {
+		e.add("spec.restart", "only for the ldms-test format (spec.nodes): in the seed format each daemon has its restart")
+	}
 	if s.IsNodeFormat() {
 		validateNodeFormat(e, c)
 		return e.list
@@ -253,6 +256,7 @@ func validateNodeFormat(e *errs, c *LDMSDCluster) {
 	if s.Plugstack != nil {
 		e.add("spec.plugstack", "cannot be used with %s (the ldms-test format): give the slurmd daemon a plugstack", with)
 	}
+	checkEnum(e, "spec.restart", s.Restart, Restarts, false)
 	noRefs := func(p, v string) {
 		if m := firstRef(v); m != "" {
 			e.add(p, "%q holds %s: references are replaced only under spec.nodes (and the templates they extend), so write the value here", v, m)
