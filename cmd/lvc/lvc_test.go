@@ -256,3 +256,15 @@ func TestGraph(t *testing.T) {
 		t.Errorf("graph without NAME or -f succeeded")
 	}
 }
+
+// A valid spec asking for what lvc does not run yet fails validate,
+// naming the field.
+func TestValidateUnsupported(t *testing.T) {
+	_, errOut, err := execute(t, "validate", "-f", "../../apis/v1/testdata/ldms-test/ldmsd_auth_test.yaml")
+	if err == nil || !strings.Contains(errOut, "spec.nodes[0].daemons[1].dom") || !strings.Contains(errOut, "not supported by lvc yet") {
+		t.Errorf("validate of a munge domain = %v, stderr %q; want an error naming spec.nodes[0].daemons[1].dom", err, errOut)
+	}
+	if out, _, err := execute(t, "validate", "-f", "../../apis/v1/testdata/ldms-test/agg_test.yaml"); err != nil || !strings.Contains(out, "valid") {
+		t.Errorf("validate of agg_test = %v, %q; want valid", err, out)
+	}
+}

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/plan"
 )
 
 func newValidateCommand(*globalOptions) *cobra.Command {
@@ -53,6 +55,8 @@ func runValidate(out, errOut io.Writer, stdin io.Reader, paths []string) error {
 		case len(docs) == 0:
 			fmt.Fprintf(errOut, "%s: no documents\n", f)
 			bad++
+		case unsupported(errOut, f, docs):
+			bad++
 		default:
 			fmt.Fprintf(out, "%s: valid\n", f)
 		}
@@ -61,4 +65,17 @@ func runValidate(out, errOut io.Writer, stdin io.Reader, paths []string) error {
 		return fmt.Errorf("%d of %d manifest files invalid", bad, len(files))
 	}
 	return nil
+}
+
+// unsupported prints, and reports, the valid documents asking for what
+// lvc does not run yet (plan.ErrUnsupported).
+func unsupported(errOut io.Writer, file string, docs []v1.Document) bool {
+	any := false
+	for _, d := range docs {
+		if _, err := plan.Build(d.Cluster); errors.Is(err, plan.ErrUnsupported) {
+			fmt.Fprintf(errOut, "%s doc %d: %v\n", file, d.Source.Doc, err)
+			any = true
+		}
+	}
+	return any
 }
