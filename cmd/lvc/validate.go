@@ -70,12 +70,12 @@ func runValidate(out, errOut io.Writer, stdin io.Reader, paths []string) error {
 // unsupported prints, and reports, the valid documents asking for what
 // lvc does not run yet (plan.ErrUnsupported).
 func unsupported(errOut io.Writer, file string, docs []v1.Document) bool {
-	any := false
+	found := false
 	for _, d := range docs {
 		if _, err := plan.Build(d.Cluster); errors.Is(err, plan.ErrUnsupported) {
 			fmt.Fprintf(errOut, "%s doc %d: %v\n", file, d.Source.Doc, err)
-			any = true
+			found = true
 		}
 	}
-	return any
+	return found
 }
