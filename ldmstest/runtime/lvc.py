@@ -12,8 +12,9 @@ or with `runtime = lvc` in the [ldms-test] section of ldms-test.conf. The
 Each cluster is an LDMSDCluster manifest whose spec is the script's spec dict
 as the script wrote it (templates, "!extends", %attr%), plus `restart: never`
 (unless the spec says otherwise). The module keeps it, with lvc's status
-directory, in a directory of its own per cluster, DIR/NAME/{clusters,status}
-(DIR defaults to ~/.lvc/ldms-test), and drives lvc through its command line:
+directory, in a directory of its own per cluster (DIR/NAME: manifest.json,
+spec.json, lvc's clusters/ and status/; DIR defaults to ~/.lvc/ldms-test),
+and drives lvc through its command line:
 `lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
 nodes, `lvc exec` runs each command (one lvc process per call), `lvc delete`
 removes it. A directory per cluster lets scripts run side by side: `lvc up`
@@ -359,7 +360,8 @@ class LvcCluster(LDMSDCluster):
     # -- files of the module ---------------------------------------------
     @classmethod
     def manifest_path(cls, name):
-        return os.path.join(_cluster_dir(name), "clusters", name + ".json")
+        """The manifest lvc up applies (it keeps its copy in clusters/)."""
+        return os.path.join(_cluster_dir(name), "manifest.json")
 
     @classmethod
     def spec_path(cls, name):

@@ -155,7 +155,7 @@ class PluginTest(unittest.TestCase):
         self.answer([{"sub": "up", "stdout": "ldmsdcluster/c1 created\nReady True\n"}])
         c = lvc.LvcCluster._create(SPEC)
         self.assertEqual(c.get_name(), NAME)
-        path = os.path.join(self.base, NAME, "clusters", NAME + ".json")
+        path = os.path.join(self.base, NAME, "manifest.json")
         with open(path) as f:
             m = json.load(f)
         self.assertEqual(m["apiVersion"], "lvc/v1")
