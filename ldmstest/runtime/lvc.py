@@ -78,6 +78,9 @@ CONFIG = {
     "up_timeout": "10m",
 }
 
+# Seconds between the two lvc delete after a failed lvc up.
+CLEANUP_PAUSE = 2
+
 # Escape sequences a terminal program writes (colours, cursor, modes).
 _CS_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 
@@ -402,7 +405,12 @@ class LvcCluster(LDMSDCluster):
             log.info("lvc: %s", line)
         if rc:
             _, desc, _ = _run(_lvc(name, "describe", name))
-            _run(_lvc(name, "delete", name, "--ignore-not-found"))
+            # When lvc up stops at a node's error, the engine may still be
+            # creating the other nodes' containers it was asked for: delete
+            # again after a pause for those.
+            _run(_lvc(name, "delete", name, "--ignore-not-found", "--timeout", "30s"))
+            time.sleep(CLEANUP_PAUSE)
+            _run(_lvc(name, "delete", name, "--ignore-not-found", "--timeout", "30s"))
             shutil.rmtree(d, ignore_errors=True)
             raise RuntimeError("lvc up {} failed (exit {}):\n{}\n{}"
                                .format(name, rc, out, desc))

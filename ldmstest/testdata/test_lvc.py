@@ -92,6 +92,9 @@ class PluginTest(unittest.TestCase):
         saved_conf = dict(lvc.CONFIG)
         self.addCleanup(lambda: lvc.CONFIG.update(saved_conf))
         lvc.CONFIG.update({"lvc": "lvc", "dir": self.base, "up_timeout": "10m"})
+        pause = lvc.CLEANUP_PAUSE
+        self.addCleanup(setattr, lvc, "CLEANUP_PAUSE", pause)
+        lvc.CLEANUP_PAUSE = 0
         self.answer([])
 
     # -- helpers ---------------------------------------------------------
@@ -194,7 +197,8 @@ class PluginTest(unittest.TestCase):
         self.assertIn("ImageMissing", str(e.exception))
         self.assertIn("Conditions: Stalled", str(e.exception))
         subs = [c["argv"][4] for c in self.calls()]
-        self.assertEqual(subs, ["up", "describe", "delete"])
+        self.assertEqual(subs, ["up", "describe", "delete", "delete"])
+        self.assertEqual(self.last("delete")["argv"][4:], ["delete", NAME, "--ignore-not-found", "--timeout", "30s"])
         self.assertFalse(os.path.exists(os.path.join(self.base, NAME)))
 
     # -- get --------------------------------------------------------------
