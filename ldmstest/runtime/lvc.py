@@ -397,6 +397,14 @@ class LvcCluster(LDMSDCluster):
         with open(path + ".tmp", "w") as f:
             json.dump(cls.manifest(spec), f, indent=1)
         os.replace(path + ".tmp", path)
+        # lvc render builds the plan without the engine: what lvc does not
+        # run (etcd, munge domains, ...) fails here at once, where lvc up
+        # would wait for its timeout.
+        rc, _, err = _run(_lvc(name, "render", "-f", path), merge=False)
+        if rc:
+            shutil.rmtree(d, ignore_errors=True)
+            raise RuntimeError("lvc cannot run the spec of {}: {}"
+                               .format(name, err.strip()))
         argv = _lvc(name, "up", "-f", path, "--timeout", CONFIG["up_timeout"])
         log.info("lvc up %s", name)
         t0 = time.time()

@@ -100,6 +100,7 @@ class PluginTest(unittest.TestCase):
     # -- helpers ---------------------------------------------------------
     def answer(self, rules, status=STATUS):
         rules = list(rules) + [
+            {"sub": "render", "stdout": "cluster c1\n"},
             {"sub": "get", "stdout": json.dumps(status)},
             {"sub": "delete", "stdout": "ldmsdcluster/c1 deleted\n"},
         ]
@@ -171,7 +172,8 @@ class PluginTest(unittest.TestCase):
         self.assertEqual(up["argv"], self.dirs() +
                          ["up", "-f", path, "--timeout", "10m"])
         subs = [c["argv"][4] for c in self.calls()]
-        self.assertEqual(subs, ["up", "get"])
+        self.assertEqual(subs, ["render", "up", "get"])
+        self.assertEqual(self.calls()[0]["argv"], self.dirs() + ["render", "-f", path])
 
     def test_manifest_keeps_templates_and_a_restart_of_the_spec(self):
         spec = {"name": "t", "restart": "always",
@@ -197,8 +199,18 @@ class PluginTest(unittest.TestCase):
         self.assertIn("ImageMissing", str(e.exception))
         self.assertIn("Conditions: Stalled", str(e.exception))
         subs = [c["argv"][4] for c in self.calls()]
-        self.assertEqual(subs, ["up", "describe", "delete", "delete"])
+        self.assertEqual(subs, ["render", "up", "describe", "delete", "delete"])
         self.assertEqual(self.last("delete")["argv"][4:], ["delete", NAME, "--ignore-not-found", "--timeout", "30s"])
+        self.assertFalse(os.path.exists(os.path.join(self.base, NAME)))
+
+    def test_create_refuses_what_lvc_cannot_run_before_up(self):
+        with open(self.answers, "w") as f:
+            json.dump([{"sub": "render", "rc": 1, "stderr": "lvc: spec.nodes[0].daemons[1].dom: "
+                        "munge domains other than the default: not supported by lvc yet\n"}], f)
+        with self.assertRaises(RuntimeError) as e:
+            lvc.LvcCluster._create(SPEC)
+        self.assertIn("munge domains", str(e.exception))
+        self.assertEqual([c["argv"][4] for c in self.calls()], ["render"])
         self.assertFalse(os.path.exists(os.path.join(self.base, NAME)))
 
     # -- get --------------------------------------------------------------
