@@ -14,8 +14,9 @@ as the script wrote it (templates, "!extends", %attr%), plus `restart: never`
 (unless the spec says otherwise). The module keeps it, with lvc's status
 directory, in a directory of its own per cluster (DIR/NAME: manifest.json,
 spec.json, lvc's clusters/ and status/; DIR defaults to ~/.lvc/ldms-test),
-and drives lvc through its command line:
-`lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
+and drives lvc through its command line: `lvc render -f` checks that lvc
+can run the spec (it refuses etcd, munge domains, binds, tmpfs, atstart at
+once), `lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
 nodes, `lvc exec` runs each command (one lvc process per call), `lvc delete`
 removes it. A directory per cluster lets scripts run side by side: `lvc up`
 holds its status directory's writer lock while it converges.
