@@ -194,3 +194,16 @@ func TestExtractTarStaysInRoot(t *testing.T) {
 		t.Errorf("extractTar of f/../../x = nil error, want one")
 	}
 }
+
+// -e values are checked before lvc connects to the engine.
+func TestExecEnvFlag(t *testing.T) {
+	for _, bad := range []string{"NOEQUALS", "=v", "1A=x", "A-B=x"} {
+		_, _, err := execute(t, "exec", "-e", bad, "c", "node-1", "--", "true")
+		if err == nil || !strings.Contains(err.Error(), "want KEY=VALUE") {
+			t.Errorf("exec -e %q = %v, want a KEY=VALUE error", bad, err)
+		}
+	}
+	if err := checkEnv([]string{"A=1", "B=x=y", "_Z9=", "ZAP_POOLS=8"}); err != nil {
+		t.Errorf("checkEnv(good values) = %v", err)
+	}
+}

@@ -433,6 +433,9 @@ func TestE2ECommands(t *testing.T) {
 		if got := e.ok("exec", name, name+"-1", "--", "hostname").stdout; got != "node-1\n" {
 			t.Errorf("exec by container name hostname = %q, want node-1", got)
 		}
+		if got := e.ok("exec", "-e", "A=1", "-e", "B=x y=z", "-u", "nobody", name, "node-1", "--", "sh", "-c", `echo "$A|$B|$(id -un)|$PATH"`).stdout; !strings.HasPrefix(got, "1|x y=z|nobody|/opt/ovis/bin:") {
+			t.Errorf("exec -e A=1 -e 'B=x y=z' -u nobody = %q, want the variables, the user and the container's PATH", got)
+		}
 		r := e.run(t.Context(), strings.NewReader("abc\x00\xffdef"), "exec", "-i", name, "node-1", "--", "cat")
 		if r.code != 0 || r.stdout != "abc\x00\xffdef" {
 			t.Errorf("exec -i cat = %v, want stdin echoed", r)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -17,21 +18,26 @@ import (
 func newExecCommand(g *globalOptions) *cobra.Command {
 	var stdin, tty bool
 	var user, workdir string
+	var env []string
 	cmd := &cobra.Command{
-		Use:   "exec NAME NODE [-i] [-t] -- COMMAND [ARG...]",
+		Use:   "exec NAME NODE [-i] [-t] [-e KEY=VALUE] -- COMMAND [ARG...]",
 		Short: "Run a command on a node; lvc exits with its exit code",
 		Long: `exec runs COMMAND on NODE (a hostname such as node-1, an alias such as
 sampler-1, or a container name) of cluster NAME, with the container's
-environment. Its stdout and stderr go to lvc's, and lvc exits with its exit
-code. -i forwards lvc's standard input; -i -t gives an interactive terminal,
-as docker exec -it does.`,
+environment and the variables -e sets. Its stdout and stderr go to lvc's,
+and lvc exits with its exit code. -i forwards lvc's standard input; -i -t
+gives an interactive terminal, as docker exec -it does.`,
 		Example: `  lvc exec mycluster sampler-1 -- ldms_ls -x sock -p 10000 -l
+  lvc exec -e ZAP_POOLS=8 mycluster agg-2 -- ldmsd_controller --port 10000
   lvc exec -it mycluster node-1 -- bash`,
 		Args:              cobra.MinimumNArgs(3),
 		ValidArgsFunction: completeClusterNode(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if at := cmd.ArgsLenAtDash(); at >= 0 && at != 2 {
 				return fmt.Errorf("exec takes NAME NODE -- COMMAND: %d arguments before --", at)
+			}
+			if err := checkEnv(env); err != nil {
+				return err
 			}
 			c, err := newClient(cmd.Context(), g, nil)
 			if err != nil {
@@ -46,7 +52,7 @@ as docker exec -it does.`,
 			if err != nil {
 				return err
 			}
-			o := execIO{stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), tty: tty, user: user, workdir: workdir}
+			o := execIO{stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), tty: tty, user: user, workdir: workdir, env: env}
 			if stdin {
 				o.stdin = cmd.InOrStdin()
 			}
@@ -62,7 +68,31 @@ as docker exec -it does.`,
 	f.BoolVarP(&tty, "tty", "t", false, "give the command a terminal (with -i: an interactive shell)")
 	f.StringVarP(&user, "user", "u", "", "user to run the command as (default root)")
 	f.StringVarP(&workdir, "workdir", "w", "", "working directory of the command")
+	f.StringArrayVarP(&env, "env", "e", nil, "set an environment variable for the command, KEY=VALUE (repeatable)")
 	return cmd
+}
+
+// checkEnv refuses an -e value that is not KEY=VALUE with a variable name.
+func checkEnv(env []string) error {
+	for _, e := range env {
+		k, _, ok := strings.Cut(e, "=")
+		if !ok || !validEnvName(k) {
+			return fmt.Errorf("-e %q: want KEY=VALUE, KEY of letters, digits and '_', not starting with a digit", e)
+		}
+	}
+	return nil
+}
+
+func validEnvName(k string) bool {
+	if k == "" || (k[0] >= '0' && k[0] <= '9') {
+		return false
+	}
+	for _, c := range k {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // execIO is where a streamed exec's stdio goes.

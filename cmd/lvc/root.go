@@ -28,6 +28,7 @@ var subcommands = []func(*globalOptions) *cobra.Command{
 	newGetCommand,
 	newGraphCommand,
 	newImageCommand,
+	newLdmsTestCommand,
 	newLdmsLsCommand,
 	newLogsCommand,
 	newRenderCommand,

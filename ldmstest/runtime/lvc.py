@@ -1,0 +1,503 @@
+# lvc-runtime-plugin: written by `lvc ldms-test install`; rerun it to update.
+"""lvc runtime for ovis-hpc/ldms-test.
+
+`lvc ldms-test install DIR` writes this module to DIR/runtime/lvc.py (DIR
+being an ldms-test checkout). A test script then runs its cluster on lvc:
+
+    ./agg_test --runtime lvc --image lvc-node:latest --prefix /opt/ovis
+
+or with `runtime = lvc` in the [ldms-test] section of ldms-test.conf. The
+`lvc` executable must be on the PATH (or named by the configuration below).
+
+Each cluster is an LDMSDCluster manifest whose spec is the script's spec dict
+as the script wrote it (templates, "!extends", %attr%), plus `restart: never`
+(unless the spec says otherwise). The module keeps it, with lvc's status
+directory, in a directory of its own per cluster (DIR/NAME: manifest.json,
+spec.json, lvc's clusters/ and status/; DIR defaults to ~/.lvc/ldms-test),
+and drives lvc through its command line: `lvc render -f` checks that lvc
+can run the spec (it refuses etcd, munge domains, binds, tmpfs, atstart at
+once), `lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
+nodes, `lvc exec` runs each command (one lvc process per call), `lvc delete`
+removes it. A directory per cluster lets scripts run side by side: `lvc up`
+holds its status directory's writer lock while it converges.
+
+Supervision. lvc starts every daemon the nodes declare (sshd, munged in its
+default domain, slurmctld and slurmd, ldmsd) when it creates the cluster, in
+dependency order and in parallel; `lvc up` returns once they all run. The
+spec's `restart: never` makes each of them a plain process: one that dies,
+or that a script kills, stays down, and no lvc process watches the cluster
+after `lvc up` returns anyway. So the base class's start_daemons(),
+start_sshd(), start_munged(), start_slurm() and start_ldmsd(), which check
+with pgrep (or munged's pid file) first, find the daemons running and leave
+them alone, and a script's kill_ldmsd() stays a kill until the script starts
+the ldmsd again with start_ldmsd() (ldms-test's own config file and command
+line). A spec that sets `restart: always` gets lvc's supervision instead,
+but then only while an lvc up or lvc-controller runs on its directories.
+
+Configuration, all optional, in the [lvc] section of ldms-test.conf:
+
+    [lvc]
+    lvc = /usr/local/bin/lvc    # the lvc executable (env LVC_BIN; "lvc")
+    dir = ~/.lvc/ldms-test      # clusters' manifests and status
+    up_timeout = 10m            # how long lvc up waits for Ready
+
+Where the docker runtime's behaviour is kept: exec_run() runs a string
+through `/bin/bash -c` and returns stdout and stderr together; pipe() and
+exec_interact() split a string with shlex as the Docker API does;
+containers are listed in the spec's node order, so the last one is the
+spec's last node (the service node). Differences: pipe() returns the
+command's exit code; start() and stop() use the docker CLI (lvc has no verb
+for a whole container), and a stopped node's daemons stay down after
+start() as with the docker runtime.
+"""
+
+import errno
+import ipaddress
+import json
+import logging
+import os
+import re
+import select
+import shlex
+import shutil
+import socket
+import subprocess
+import time
+import tty
+
+from LDMS_Test import LDMSDCluster, LDMSDContainer, LDMSDContainerTTY, Spec
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "lvc/v1"
+KIND = "LDMSDCluster"
+
+# The module's settings; process_config() updates them.
+CONFIG = {
+    "lvc": os.environ.get("LVC_BIN") or "lvc",
+    "dir": "~/.lvc/ldms-test",
+    "up_timeout": "10m",
+}
+
+# Seconds between the two lvc delete after a failed lvc up.
+CLEANUP_PAUSE = 2
+
+# Escape sequences a terminal program writes (colours, cursor, modes).
+_CS_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+
+
+def get_cluster_class():
+    return LvcCluster
+
+
+def process_config(conf):
+    """Take the [lvc] section of ldms-test's configuration, if any."""
+    if conf is None or not conf.has_section("lvc"):
+        return
+    sect = conf["lvc"]
+    for key in CONFIG:
+        val = sect.get(key)
+        if val:
+            CONFIG[key] = val.strip()
+
+
+def _cluster_dir(name):
+    return os.path.join(os.path.expanduser(CONFIG["dir"]), name)
+
+
+def _lvc(name, *args):
+    """argv of an lvc command on cluster `name`'s directories."""
+    d = _cluster_dir(name)
+    return [CONFIG["lvc"],
+            "--manifests", os.path.join(d, "clusters"),
+            "--status-dir", os.path.join(d, "status")] + list(args)
+
+
+def _text(b):
+    return b.decode(errors="replace") if b is not None else ""
+
+
+def _run(argv, input=None, merge=True):
+    """Run argv; return (rc, stdout, stderr) as str. With merge, stderr goes
+    into stdout in the order they were written, and stderr is ''."""
+    try:
+        p = subprocess.run(argv, input=input,
+                           stdin=None if input is not None else subprocess.DEVNULL,
+                           stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT if merge else subprocess.PIPE)
+    except FileNotFoundError:
+        raise RuntimeError("lvc runtime: cannot run {!r}: install lvc, put it "
+                           "on the PATH or set lvc = PATH in the [lvc] section "
+                           "of ldms-test.conf".format(argv[0]))
+    return p.returncode, _text(p.stdout), _text(p.stderr)
+
+
+def _bytes(content):
+    if content is None:
+        return b""
+    if isinstance(content, str):
+        return content.encode()
+    return bytes(content)
+
+
+def _env_args(env):
+    """lvc exec -e flags for env, a dict or a list of NAME=VALUE."""
+    if not env:
+        return []
+    if isinstance(env, dict):
+        items = ["{}={}".format(k, v) for k, v in env.items()]
+    else:
+        items = [str(e) for e in env]
+    out = []
+    for e in items:
+        out += ["-e", e]
+    return out
+
+
+def _argv(cmd, shell):
+    """The command as argv: a list as is, a string through bash -c (shell)
+    or split as the Docker API splits it."""
+    if isinstance(cmd, (list, tuple)):
+        return [str(c) for c in cmd]
+    if shell:
+        return ["/bin/bash", "-c", cmd]
+    return shlex.split(cmd)
+
+
+class LvcTTY(LDMSDContainerTTY):
+    """A command run by `lvc exec -i -t` on a pseudo-terminal of ours."""
+
+    def __init__(self, argv):
+        master, slave = os.openpty()
+        # Raw from the start: the node's terminal echoes and edits, ours must
+        # pass bytes through (lvc would make it raw too, but only once it
+        # runs).
+        tty.setraw(slave)
+        try:
+            self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave,
+                                         stderr=slave, close_fds=True,
+                                         start_new_session=True)
+        finally:
+            os.close(slave)
+        os.set_blocking(master, False)
+        self.fd = master
+
+    def read(self, idle_timeout=1):
+        """What the command wrote until it is quiet for idle_timeout seconds
+        (or ends), escape sequences removed."""
+        buf = bytearray()
+        while self.fd is not None:
+            r, _, _ = select.select([self.fd], [], [], idle_timeout)
+            if not r:
+                break
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                continue
+            except OSError as e:
+                if e.errno == errno.EIO:  # the command and lvc ended
+                    break
+                raise
+            if not data:
+                break
+            buf += data
+        return _CS_RE.sub("", buf.decode(errors="replace"))
+
+    def write(self, data):
+        if self.fd is None:
+            raise RuntimeError("the terminal is closed")
+        data = _bytes(data)
+        while data:
+            try:
+                n = os.write(self.fd, data)
+            except BlockingIOError:
+                select.select([], [self.fd], [], 1)
+                continue
+            data = data[n:]
+
+    def term(self):
+        """Send end-of-transmission, close the terminal, reap lvc."""
+        if self.fd is None:
+            return
+        try:
+            os.write(self.fd, self.EOT)
+            self.proc.wait(timeout=1)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        os.close(self.fd)
+        self.fd = None
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __del__(self):
+        if getattr(self, "fd", None) is not None:
+            try:
+                self.term()
+            except Exception:
+                pass
+
+
+class LvcContainer(LDMSDContainer):
+    """One node of an lvc cluster; `node` is its entry in the status."""
+
+    def __init__(self, node, cluster):
+        LDMSDContainer.__init__(self, node, cluster)
+        self.node = node
+        self._env = None
+        self._ipv6 = None
+
+    def _exec(self, cmd, env=None, user=None, stdin=False, terminal=False):
+        flags = []
+        if stdin:
+            flags.append("-i")
+        if terminal:
+            flags.append("-t")
+        if user:
+            flags += ["-u", str(user)]
+        flags += _env_args(env)
+        return _lvc(self.cluster.name, "exec", *flags, self.cluster.name,
+                    self.node["hostname"], "--") + cmd
+
+    def exec_run(self, cmd, env=None, user=None):
+        rc, out, _ = _run(self._exec(_argv(cmd, True), env=env, user=user))
+        return rc, out
+
+    def pipe(self, cmd, content):
+        rc, out, _ = _run(self._exec(_argv(cmd, False), stdin=True),
+                          input=_bytes(content))
+        return rc, out
+
+    def write_file(self, path, content, user=None):
+        argv = ["/bin/bash", "-c", 'cat >"$1"', "write_file", path]
+        rc, out, _ = _run(self._exec(argv, user=user, stdin=True),
+                          input=_bytes(content))
+        if rc:
+            raise RuntimeError("write_file {} on {}: rc {}: {}"
+                               .format(path, self.hostname, rc, out))
+
+    def read_file(self, path, user=None):
+        rc, out, err = _run(self._exec(["cat", path], user=user), merge=False)
+        if rc:
+            raise RuntimeError("Error {} {}".format(rc, err))
+        return out
+
+    def exec_interact(self, cmd):
+        return LvcTTY(self._exec(_argv(cmd, False), stdin=True, terminal=True))
+
+    def start(self):
+        self._docker("start")
+
+    def stop(self):
+        self._docker("stop")
+
+    def _docker(self, verb):
+        rc, out, _ = _run(["docker", verb, self.get_name()])
+        if rc:
+            raise RuntimeError("docker {} {}: {}".format(verb, self.get_name(), out))
+
+    def get_interfaces(self):
+        return [(self.cluster.name, self.get_ip_addr(), self.get_ipv6_addr())]
+
+    def get_ip_addr(self):
+        return self.node.get("ip") or None
+
+    def get_ipv6_addr(self):
+        """The node's first global IPv6 address, None when it has none."""
+        if self._ipv6 is None:
+            self._ipv6 = ""
+            try:
+                txt = self.read_file("/proc/net/if_inet6")
+            except RuntimeError:
+                txt = ""
+            for line in txt.splitlines():
+                f = line.split()
+                # address, ifindex, prefix length, scope (00: global), flags, name
+                if len(f) >= 6 and f[3] == "00" and f[5] != "lo":
+                    a = f[0]
+                    self._ipv6 = str(ipaddress.ip_address(
+                        ":".join(a[i:i+4] for i in range(0, 32, 4))))
+                    break
+        return self._ipv6 or None
+
+    def get_name(self):
+        return self.node.get("container") or "{}-{}".format(self.cluster.name, self.node["hostname"])
+
+    def get_hostname(self):
+        return self.node["hostname"]
+
+    def get_host(self):
+        return self.node.get("swarmNode") or socket.gethostname()
+
+    def get_aliases(self):
+        a = self.node.get("aliases")
+        if a is None:
+            a = self.cluster.node_aliases.get(self.hostname, [])
+        return [a] if isinstance(a, str) else list(a)
+
+    def get_env(self):
+        """The container's environment (NAME=VALUE list), as its first
+        process has it; each exec_run may add more."""
+        if self._env is None:
+            try:
+                txt = self.read_file("/proc/1/environ")
+            except RuntimeError:
+                txt = ""
+            self._env = [e for e in txt.split("\0") if e]
+        return list(self._env)
+
+
+class LvcCluster(LDMSDCluster):
+    """An lvc cluster made from an ldms-test spec."""
+
+    def __init__(self, name, obj=None):
+        self._name = name
+        self._obj = obj
+        self._spec = None
+
+    # -- files of the module ---------------------------------------------
+    @classmethod
+    def manifest_path(cls, name):
+        """The manifest lvc up applies (it keeps its copy in clusters/)."""
+        return os.path.join(_cluster_dir(name), "manifest.json")
+
+    @classmethod
+    def spec_path(cls, name):
+        return os.path.join(_cluster_dir(name), "spec.json")
+
+    @classmethod
+    def manifest(cls, spec):
+        """The LDMSDCluster manifest (a dict) of an ldms-test spec dict."""
+        sp = json.loads(json.dumps(spec))  # plain dicts and lists
+        sp.setdefault("restart", "never")
+        return {
+            "apiVersion": API_VERSION,
+            "kind": KIND,
+            "metadata": {"name": sp["name"]},
+            "spec": sp,
+        }
+
+    # -- LDMSDCluster ----------------------------------------------------
+    @classmethod
+    def _create(cls, spec):
+        name = spec.get("name")
+        if not name:
+            raise ValueError("the spec has no name")
+        d = _cluster_dir(name)
+        os.makedirs(os.path.join(d, "clusters"), exist_ok=True)
+        os.makedirs(os.path.join(d, "status"), exist_ok=True)
+        with open(cls.spec_path(name), "w") as f:
+            json.dump(spec, f, indent=1)
+        path = cls.manifest_path(name)
+        with open(path + ".tmp", "w") as f:
+            json.dump(cls.manifest(spec), f, indent=1)
+        os.replace(path + ".tmp", path)
+        # lvc render builds the plan without the engine: what lvc does not
+        # run (etcd, munge domains, ...) fails here at once, where lvc up
+        # would wait for its timeout.
+        rc, _, err = _run(_lvc(name, "render", "-f", path), merge=False)
+        if rc:
+            shutil.rmtree(d, ignore_errors=True)
+            raise RuntimeError("lvc cannot run the spec of {}: {}"
+                               .format(name, err.strip()))
+        argv = _lvc(name, "up", "-f", path, "--timeout", CONFIG["up_timeout"])
+        log.info("lvc up %s", name)
+        t0 = time.time()
+        rc, out, _ = _run(argv)
+        for line in out.splitlines():
+            log.info("lvc: %s", line)
+        if rc:
+            _, desc, _ = _run(_lvc(name, "describe", name))
+            # When lvc up stops at a node's error, the engine may still be
+            # creating the other nodes' containers it was asked for: delete
+            # again after a pause for those.
+            _run(_lvc(name, "delete", name, "--ignore-not-found", "--timeout", "30s"))
+            time.sleep(CLEANUP_PAUSE)
+            _run(_lvc(name, "delete", name, "--ignore-not-found", "--timeout", "30s"))
+            shutil.rmtree(d, ignore_errors=True)
+            raise RuntimeError("lvc up {} failed (exit {}):\n{}\n{}"
+                               .format(name, rc, out, desc))
+        log.info("cluster %s up in %.1fs", name, time.time() - t0)
+        return cls._get(name)
+
+    @classmethod
+    def _get(cls, name):
+        rc, out, err = _run(_lvc(name, "get", name, "-o", "json"), merge=False)
+        if rc:
+            if "not found" in err:
+                raise LookupError(name)
+            raise RuntimeError("lvc get {}: {}".format(name, err.strip()))
+        obj = json.loads(out)
+        st = obj.get("status") or {}
+        if not any(n.get("container") for n in st.get("nodes") or []):
+            # A manifest or status left without containers: nothing to use.
+            raise LookupError(name)
+        return cls(name, obj)
+
+    @classmethod
+    def _list(cls):
+        base = os.path.expanduser(CONFIG["dir"])
+        try:
+            names = sorted(os.listdir(base))
+        except FileNotFoundError:
+            return []
+        out = []
+        for n in names:
+            if not os.path.isdir(os.path.join(base, n)):
+                continue
+            try:
+                out.append(cls._get(n))
+            except LookupError:
+                pass
+        return out
+
+    def remove(self):
+        rc, out, _ = _run(_lvc(self._name, "delete", self._name, "--ignore-not-found"))
+        if rc:
+            raise RuntimeError("lvc delete {}: {}".format(self._name, out))
+        shutil.rmtree(_cluster_dir(self._name), ignore_errors=True)
+
+    def get_name(self):
+        return self._name
+
+    def _refresh(self):
+        c = self._get(self._name)
+        self._obj = c._obj
+        return self._obj
+
+    def get_containers(self, timeout=10):
+        obj = self._obj if self._obj is not None else self._refresh()
+        self._obj = None  # the next call reads the status again
+        nodes = (obj.get("status") or {}).get("nodes") or []
+        return [LvcContainer(n, self) for n in nodes if n.get("container")]
+
+    def get_container(self, name):
+        for c in self.containers:
+            if name in (c.hostname, c.name) or name in c.aliases:
+                return c
+        return None
+
+    def get_spec(self):
+        if self._spec is None:
+            try:
+                with open(self.spec_path(self._name)) as f:
+                    raw = json.load(f)
+            except FileNotFoundError:
+                obj = self._obj if self._obj is not None else self._refresh()
+                raw = dict(obj.get("spec") or {})
+            self._spec = Spec(raw)
+        return self._spec
+
+    def get_node_aliases(self):
+        out = {}
+        for n in self.spec.get("nodes", []):
+            a = n.get("aliases")
+            if a:
+                out[n["hostname"]] = [a] if isinstance(a, str) else list(a)
+        return out

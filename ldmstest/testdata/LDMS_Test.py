@@ -1,0 +1,164 @@
+"""A stand-in for ldms-test's LDMS_Test module, for the plugin's unit tests
+without an ldms-test checkout: the runtime interface (the abstract methods a
+runtime must implement, by the names ldms-test uses) and the few helpers the
+plugin imports. Written for these tests; its Spec does not expand."""
+
+from abc import ABC, abstractmethod
+
+
+class cached_property(object):
+    def __init__(self, func):
+        self.func = func
+        self.name = func.__name__
+
+    def __get__(self, obj, owner):
+        if obj is None:
+            return self
+        val = self.func(obj)
+        obj.__dict__[self.name] = val
+        return val
+
+
+class Spec(dict):
+    """Identity: the tests' specs have no templates."""
+
+
+class LDMSDContainerTTY(ABC):
+    EOT = b"\x04"
+
+    @abstractmethod
+    def read(self, idle_timeout=1): ...
+
+    @abstractmethod
+    def write(self, data): ...
+
+    @abstractmethod
+    def term(self): ...
+
+
+class LDMSDContainer(ABC):
+    def __init__(self, obj, cluster):
+        if not isinstance(cluster, LDMSDCluster):
+            raise TypeError("cluster must be an LDMSDCluster")
+        self.cluster = cluster
+
+    @cached_property
+    def name(self):
+        return self.get_name()
+
+    @property
+    def hostname(self):
+        return self.get_hostname()
+
+    @cached_property
+    def host(self):
+        return self.get_host()
+
+    @property
+    def aliases(self):
+        return self.get_aliases()
+
+    @property
+    def ip_addr(self):
+        return self.get_ip_addr()
+
+    @property
+    def interfaces(self):
+        return self.get_interfaces()
+
+    @property
+    def env(self):
+        return self.get_env()
+
+    @abstractmethod
+    def start(self): ...
+
+    @abstractmethod
+    def stop(self): ...
+
+    @abstractmethod
+    def exec_run(self, cmd, env=None, user=None): ...
+
+    @abstractmethod
+    def pipe(self, cmd, content): ...
+
+    @abstractmethod
+    def write_file(self, path, content, user=None): ...
+
+    @abstractmethod
+    def read_file(self, path): ...
+
+    @abstractmethod
+    def exec_interact(self, cmd): ...
+
+    @abstractmethod
+    def get_interfaces(self): ...
+
+    @abstractmethod
+    def get_ip_addr(self): ...
+
+    @abstractmethod
+    def get_ipv6_addr(self): ...
+
+    @abstractmethod
+    def get_name(self): ...
+
+    @abstractmethod
+    def get_hostname(self): ...
+
+    @abstractmethod
+    def get_host(self): ...
+
+    @abstractmethod
+    def get_aliases(self): ...
+
+    @abstractmethod
+    def get_env(self): ...
+
+
+class LDMSDCluster(ABC):
+    @classmethod
+    @abstractmethod
+    def _create(cls, spec): ...
+
+    @classmethod
+    @abstractmethod
+    def _get(cls, name): ...
+
+    @classmethod
+    @abstractmethod
+    def _list(cls): ...
+
+    @cached_property
+    def name(self):
+        return self.get_name()
+
+    @cached_property
+    def containers(self):
+        return self.get_containers()
+
+    @cached_property
+    def spec(self):
+        return self.get_spec()
+
+    @cached_property
+    def node_aliases(self):
+        return self.get_node_aliases()
+
+    @abstractmethod
+    def remove(self): ...
+
+    @abstractmethod
+    def get_name(self): ...
+
+    @abstractmethod
+    def get_containers(self, timeout=10): ...
+
+    @abstractmethod
+    def get_container(self, name): ...
+
+    @abstractmethod
+    def get_spec(self): ...
+
+    @abstractmethod
+    def get_node_aliases(self): ...

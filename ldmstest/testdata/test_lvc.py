@@ -1,0 +1,381 @@
+"""Unit tests of runtime/lvc.py, the ldms-test runtime plugin: what it asks
+lvc to do, with a fake lvc on the PATH (fake_lvc). No Docker, no ldms-test
+checkout: LDMS_Test comes from this directory's stand-in, or from the
+checkout named by $LVC_LDMS_TEST_DIR when that is set."""
+
+import importlib.util
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODULE = os.path.join(HERE, "..", "runtime", "lvc.py")
+REAL = os.environ.get("LVC_LDMS_TEST_DIR")
+sys.path.insert(0, REAL if REAL else HERE)
+if REAL:
+    sys.argv[1:] = []  # the real LDMS_Test reads no arguments at import
+
+import LDMS_Test  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("lvc_runtime", MODULE)
+lvc = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lvc)
+
+NAME = "c1"
+
+SPEC = {
+    "name": NAME,
+    "description": "test cluster",
+    "image": "lvc-node:latest",
+    "ovis_prefix": "/opt/ovis",
+    "env": {"FOO": "BAR"},
+    "mounts": ["/tmp/db:/db:rw"],
+    "nodes": [
+        {"hostname": "node-1", "aliases": ["samp-1"],
+         "daemons": [{"name": "sshd", "type": "sshd"},
+                     {"name": "samp", "type": "ldmsd",
+                      "listen": [{"port": 10000, "xprt": "sock"}]}]},
+        {"hostname": "agg-2", "aliases": "top",
+         "daemons": [{"name": "sshd", "type": "sshd"}]},
+        {"hostname": "headnode",
+         "daemons": [{"name": "sshd", "type": "sshd"}]},
+    ],
+}
+
+STATUS = {
+    "apiVersion": "lvc/v1",
+    "kind": "LDMSDCluster",
+    "metadata": {"name": NAME},
+    "spec": {"name": NAME},
+    "status": {
+        "phase": "Ready",
+        "nodes": [
+            {"hostname": "node-1", "aliases": ["samp-1"], "container": "c1-1",
+             "ip": "10.9.0.2", "swarmNode": "host-a"},
+            {"hostname": "agg-2", "aliases": ["top"], "container": "c1-2",
+             "ip": "10.9.0.3"},
+            {"hostname": "headnode", "container": "c1-3", "ip": "10.9.0.4"},
+        ],
+    },
+}
+
+IF_INET6 = (
+    "00000000000000000000000000000001 01 80 10 80       lo\n"
+    "fe800000000000000042acfffe090002 2e 40 20 80     eth0\n"
+    "fd000000000000010000000000000002 2e 40 00 80     eth0\n"
+)
+
+
+class PluginTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="lvc-plugin-test.")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        bindir = os.path.join(self.tmp, "bin")
+        os.mkdir(bindir)
+        fake = os.path.join(bindir, "lvc")
+        with open(os.path.join(HERE, "fake_lvc")) as src, open(fake, "w") as dst:
+            dst.write("#!" + sys.executable + "\n" + src.read())
+        os.chmod(fake, stat.S_IRWXU)
+        self.log = os.path.join(self.tmp, "calls.jsonl")
+        self.answers = os.path.join(self.tmp, "answers.json")
+        self.base = os.path.join(self.tmp, "base")
+        saved_env = dict(os.environ)
+        self.addCleanup(lambda: (os.environ.clear(), os.environ.update(saved_env)))
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+        os.environ["FAKE_LVC_LOG"] = self.log
+        os.environ["FAKE_LVC_ANSWERS"] = self.answers
+        saved_conf = dict(lvc.CONFIG)
+        self.addCleanup(lambda: lvc.CONFIG.update(saved_conf))
+        lvc.CONFIG.update({"lvc": "lvc", "dir": self.base, "up_timeout": "10m"})
+        pause = lvc.CLEANUP_PAUSE
+        self.addCleanup(setattr, lvc, "CLEANUP_PAUSE", pause)
+        lvc.CLEANUP_PAUSE = 0
+        self.answer([])
+
+    # -- helpers ---------------------------------------------------------
+    def answer(self, rules, status=STATUS):
+        rules = list(rules) + [
+            {"sub": "render", "stdout": "cluster c1\n"},
+            {"sub": "get", "stdout": json.dumps(status)},
+            {"sub": "delete", "stdout": "ldmsdcluster/c1 deleted\n"},
+        ]
+        with open(self.answers, "w") as f:
+            json.dump(rules, f)
+
+    def calls(self):
+        try:
+            with open(self.log) as f:
+                return [json.loads(line) for line in f]
+        except FileNotFoundError:
+            return []
+
+    def last(self, sub):
+        for c in reversed(self.calls()):
+            if sub in c["argv"]:
+                return c
+        self.fail("no lvc {} call in {}".format(sub, self.calls()))
+
+    def dirs(self):
+        d = os.path.join(self.base, NAME)
+        return ["--manifests", os.path.join(d, "clusters"),
+                "--status-dir", os.path.join(d, "status")]
+
+    def cluster(self):
+        return lvc.LvcCluster._get(NAME)
+
+    def node(self, name="node-1"):
+        c = self.cluster()
+        n = c.get_container(name)
+        self.assertIsNotNone(n, name)
+        return n
+
+    # -- the interface ---------------------------------------------------
+    def test_classes_implement_the_interface(self):
+        self.assertEqual(lvc.LvcCluster.__abstractmethods__, frozenset())
+        self.assertEqual(lvc.LvcContainer.__abstractmethods__, frozenset())
+        self.assertEqual(lvc.LvcTTY.__abstractmethods__, frozenset())
+        self.assertTrue(issubclass(lvc.LvcCluster, LDMS_Test.LDMSDCluster))
+        self.assertTrue(issubclass(lvc.LvcContainer, LDMS_Test.LDMSDContainer))
+        self.assertTrue(issubclass(lvc.LvcTTY, LDMS_Test.LDMSDContainerTTY))
+        self.assertIs(lvc.get_cluster_class(), lvc.LvcCluster)
+
+    def test_process_config(self):
+        import configparser
+        conf = configparser.ConfigParser()
+        conf.read_dict({"ldms-test": {"runtime": "lvc"}})
+        lvc.process_config(conf)  # no [lvc]: defaults stay
+        self.assertEqual(lvc.CONFIG["lvc"], "lvc")
+        conf.read_dict({"lvc": {"lvc": "/x/lvc", "dir": "/x/d", "up_timeout": "3m"}})
+        lvc.process_config(conf)
+        self.assertEqual(lvc.CONFIG, {"lvc": "/x/lvc", "dir": "/x/d", "up_timeout": "3m"})
+
+    # -- spec -> manifest, create ----------------------------------------
+    def test_create_writes_manifest_and_runs_up(self):
+        self.answer([{"sub": "up", "stdout": "ldmsdcluster/c1 created\nReady True\n"}])
+        c = lvc.LvcCluster._create(SPEC)
+        self.assertEqual(c.get_name(), NAME)
+        path = os.path.join(self.base, NAME, "manifest.json")
+        with open(path) as f:
+            m = json.load(f)
+        self.assertEqual(m["apiVersion"], "lvc/v1")
+        self.assertEqual(m["kind"], "LDMSDCluster")
+        self.assertEqual(m["metadata"], {"name": NAME})
+        want = json.loads(json.dumps(SPEC))
+        want["restart"] = "never"
+        self.assertEqual(m["spec"], want)
+        up = self.last("up")
+        self.assertEqual(up["argv"], self.dirs() +
+                         ["up", "-f", path, "--timeout", "10m"])
+        subs = [c["argv"][4] for c in self.calls()]
+        self.assertEqual(subs, ["render", "up", "get"])
+        self.assertEqual(self.calls()[0]["argv"], self.dirs() + ["render", "-f", path])
+
+    def test_manifest_keeps_templates_and_a_restart_of_the_spec(self):
+        spec = {"name": "t", "restart": "always",
+                "templates": {"base": {"type": "sshd"}},
+                "nodes": [{"hostname": "n1", "daemons": [{"!extends": "base", "name": "s"}]}],
+                "tuple": (1, 2)}
+        m = lvc.LvcCluster.manifest(spec)
+        self.assertEqual(m["spec"]["restart"], "always")
+        self.assertEqual(m["spec"]["templates"], {"base": {"type": "sshd"}})
+        self.assertEqual(m["spec"]["nodes"][0]["daemons"][0]["!extends"], "base")
+        self.assertEqual(m["spec"]["tuple"], [1, 2])
+        plain = {"name": "u", "nodes": []}
+        self.assertEqual(lvc.LvcCluster.manifest(plain)["spec"]["restart"], "never")
+        self.assertEqual(plain, {"name": "u", "nodes": []})  # the caller's dict is untouched
+
+    def test_create_failure_describes_deletes_and_raises(self):
+        self.answer([
+            {"sub": "up", "rc": 3, "stdout": "Stalled True ImageMissing: no image x\n"},
+            {"sub": "describe", "stdout": "Conditions: Stalled\n"},
+        ])
+        with self.assertRaises(RuntimeError) as e:
+            lvc.LvcCluster._create(SPEC)
+        self.assertIn("ImageMissing", str(e.exception))
+        self.assertIn("Conditions: Stalled", str(e.exception))
+        subs = [c["argv"][4] for c in self.calls()]
+        self.assertEqual(subs, ["render", "up", "describe", "delete", "delete"])
+        self.assertEqual(self.last("delete")["argv"][4:], ["delete", NAME, "--ignore-not-found", "--timeout", "30s"])
+        self.assertFalse(os.path.exists(os.path.join(self.base, NAME)))
+
+    def test_create_refuses_what_lvc_cannot_run_before_up(self):
+        with open(self.answers, "w") as f:
+            json.dump([{"sub": "render", "rc": 1, "stderr": "lvc: spec.nodes[0].daemons[1].dom: "
+                        "munge domains other than the default: not supported by lvc yet\n"}], f)
+        with self.assertRaises(RuntimeError) as e:
+            lvc.LvcCluster._create(SPEC)
+        self.assertIn("munge domains", str(e.exception))
+        self.assertEqual([c["argv"][4] for c in self.calls()], ["render"])
+        self.assertFalse(os.path.exists(os.path.join(self.base, NAME)))
+
+    # -- get --------------------------------------------------------------
+    def test_get_not_found_is_lookup_error(self):
+        with open(self.answers, "w") as f:
+            json.dump([{"sub": "get", "rc": 1,
+                        "stderr": 'lvc: ldmsdcluster "c1" not found\n'}], f)
+        with self.assertRaises(LookupError):
+            lvc.LvcCluster._get(NAME)
+        self.assertEqual(self.last("get")["argv"], self.dirs() + ["get", NAME, "-o", "json"])
+
+    def test_get_without_containers_is_lookup_error(self):
+        self.answer([], status={"metadata": {"name": NAME}})
+        with self.assertRaises(LookupError):
+            lvc.LvcCluster._get(NAME)
+
+    def test_get_other_failure_is_not_lookup_error(self):
+        with open(self.answers, "w") as f:
+            json.dump([{"sub": "get", "rc": 1,
+                        "stderr": "lvc: Cannot connect to the Docker daemon\n"}], f)
+        with self.assertRaises(RuntimeError) as e:
+            lvc.LvcCluster._get(NAME)
+        self.assertNotIsInstance(e.exception, LookupError)
+        self.assertIn("Docker daemon", str(e.exception))
+
+    def test_missing_lvc_is_a_clear_error(self):
+        lvc.CONFIG["lvc"] = os.path.join(self.tmp, "no-such-lvc")
+        with self.assertRaises(RuntimeError) as e:
+            lvc.LvcCluster._get(NAME)
+        self.assertIn("[lvc]", str(e.exception))
+
+    # -- containers -------------------------------------------------------
+    def test_containers_in_status_order_and_lookup(self):
+        c = self.cluster()
+        self.assertEqual([x.hostname for x in c.containers], ["node-1", "agg-2", "headnode"])
+        self.assertEqual([x.name for x in c.containers], ["c1-1", "c1-2", "c1-3"])
+        self.assertEqual(c.get_container("samp-1").hostname, "node-1")
+        self.assertEqual(c.get_container("top").hostname, "agg-2")
+        self.assertEqual(c.get_container("c1-3").hostname, "headnode")
+        self.assertEqual(c.get_container("headnode").ip_addr, "10.9.0.4")
+        self.assertIsNone(c.get_container("node-9"))
+        n = c.get_container("node-1")
+        self.assertEqual(n.aliases, ["samp-1"])
+        self.assertEqual(n.host, "host-a")
+        self.assertIs(n.cluster, c)
+
+    def test_spec_and_node_aliases_are_the_scripts(self):
+        self.answer([{"sub": "up"}])
+        c = lvc.LvcCluster._create(SPEC)
+        self.assertEqual(dict(c.get_spec()), dict(LDMS_Test.Spec(SPEC)))
+        self.assertIsInstance(c.get_spec(), LDMS_Test.Spec)
+        self.assertEqual(c.get_node_aliases(), {"node-1": ["samp-1"], "agg-2": ["top"]})
+
+    def test_list(self):
+        os.makedirs(os.path.join(self.base, NAME))
+        self.assertEqual([c.get_name() for c in lvc.LvcCluster._list()], [NAME])
+
+    def test_remove(self):
+        os.makedirs(os.path.join(self.base, NAME, "clusters"))
+        self.cluster().remove()
+        self.assertEqual(self.last("delete")["argv"],
+                         self.dirs() + ["delete", NAME, "--ignore-not-found"])
+        self.assertFalse(os.path.exists(os.path.join(self.base, NAME)))
+
+    # -- exec -------------------------------------------------------------
+    def test_exec_run_string_goes_through_bash(self):
+        self.answer([{"sub": "exec", "match": "pgrep", "rc": 1, "stdout": "0\n", "stderr": "warn\n"}])
+        rc, out = self.node().exec_run("pgrep -c ldmsd")
+        self.assertEqual((rc, out), (1, "0\nwarn\n"))
+        self.assertEqual(self.last("exec")["argv"], self.dirs() + [
+            "exec", NAME, "node-1", "--", "/bin/bash", "-c", "pgrep -c ldmsd"])
+
+    def test_exec_run_list_env_user(self):
+        self.answer([{"sub": "exec", "stdout": "ok"}])
+        rc, out = self.node("top").exec_run(["ldmsd", "-x", "sock:10000"],
+                                            env={"A": "1", "B": "x y=z", "N": 5},
+                                            user="munge")
+        self.assertEqual((rc, out), (0, "ok"))
+        self.assertEqual(self.last("exec")["argv"], self.dirs() + [
+            "exec", "-u", "munge", "-e", "A=1", "-e", "B=x y=z", "-e", "N=5",
+            NAME, "agg-2", "--", "ldmsd", "-x", "sock:10000"])
+
+    def test_exec_run_env_as_list(self):
+        self.answer([{"sub": "exec"}])
+        self.node().exec_run("true", env=["A=1", "B=2"])
+        argv = self.last("exec")["argv"]
+        self.assertEqual(argv[argv.index("exec") + 1:argv.index(NAME)], ["-e", "A=1", "-e", "B=2"])
+
+    def test_write_file(self):
+        self.answer([{"sub": "exec"}])
+        content = "line 1\n'quoted' $HOME \\n\n"
+        self.node().write_file("/etc/my file.conf", content, user="root")
+        call = self.last("exec")
+        self.assertEqual(call["stdin"], content)
+        argv = call["argv"]
+        self.assertEqual(argv[argv.index("exec"):argv.index("--")],
+                         ["exec", "-i", "-u", "root", NAME, "node-1"])
+        # the path is an argument, not shell text
+        self.assertEqual(argv[argv.index("--") + 1:],
+                         ["/bin/bash", "-c", 'cat >"$1"', "write_file", "/etc/my file.conf"])
+
+    def test_write_file_bytes_and_failure(self):
+        self.answer([{"sub": "exec", "rc": 1, "stderr": "Permission denied\n"}])
+        with self.assertRaises(RuntimeError) as e:
+            self.node().write_file("/ro/x", b"\x00\x01")
+        self.assertIn("Permission denied", str(e.exception))
+        self.assertEqual(self.last("exec")["stdin"], "\x00\x01")
+
+    def test_read_file(self):
+        self.answer([{"sub": "exec", "match": "cat /etc/hosts", "stdout": "127.0.0.1 localhost\n", "stderr": "noise\n"},
+                     {"sub": "exec", "match": "cat /nope", "rc": 1, "stderr": "cat: /nope: No such file\n"}])
+        self.assertEqual(self.node().read_file("/etc/hosts"), "127.0.0.1 localhost\n")
+        self.assertEqual(self.last("exec")["argv"][-3:], ["--", "cat", "/etc/hosts"])
+        with self.assertRaises(RuntimeError) as e:
+            self.node().read_file("/nope")
+        self.assertIn("No such file", str(e.exception))
+
+    def test_pipe_splits_like_docker_and_feeds_stdin(self):
+        self.answer([{"sub": "exec", "rc": 0, "stdout": "done\n"}])
+        cmd = "bash -c 'ldmsd_controller --host node-1 --port 10000  && true ' "
+        rc, out = self.node().pipe(cmd, "prdcr_status\n")
+        self.assertEqual((rc, out), (0, "done\n"))
+        call = self.last("exec")
+        self.assertEqual(call["stdin"], "prdcr_status\n")
+        argv = call["argv"]
+        self.assertEqual(argv[argv.index("exec"):], [
+            "exec", "-i", NAME, "node-1", "--",
+            "bash", "-c", "ldmsd_controller --host node-1 --port 10000  && true "])
+
+    def test_env_and_ipv6_from_the_node(self):
+        self.answer([{"sub": "exec", "match": "/proc/1/environ", "stdout": "PATH=/opt/ovis/bin:/bin\0FOO=BAR\0"},
+                     {"sub": "exec", "match": "if_inet6", "stdout": IF_INET6}])
+        n = self.node()
+        self.assertEqual(n.env, ["PATH=/opt/ovis/bin:/bin", "FOO=BAR"])
+        self.assertEqual(n.get_ipv6_addr(), "fd00:0:0:1::2")
+        self.assertEqual(n.interfaces, [(NAME, "10.9.0.2", "fd00:0:0:1::2")])
+        before = len(self.calls())
+        n.get_env(), n.get_ipv6_addr()  # cached
+        self.assertEqual(len(self.calls()), before)
+
+    def test_exec_interact_is_a_terminal(self):
+        tty = self.node().exec_interact("/bin/bash -c 'python3 -qi'")
+        try:
+            out = ""
+            deadline = time.time() + 10
+            while "ready> " not in out and time.time() < deadline:
+                out += tty.read(idle_timeout=0.2)
+            self.assertTrue(out.endswith("ready> "), out)  # escape sequence removed
+            tty.write("print(1)\n")
+            out = ""
+            deadline = time.time() + 10
+            while "got:print(1)\n" not in out and time.time() < deadline:
+                out += tty.read(idle_timeout=0.2)
+            # bytes pass through untouched: no local echo, no CR added
+            self.assertEqual(out, "got:print(1)\n")
+            self.assertEqual(tty.read(idle_timeout=0.1), "")
+        finally:
+            tty.term()
+        self.assertEqual(tty.proc.returncode, 0)  # it ended on ^D
+        call = self.last("exec")
+        self.assertTrue(call["tty"])
+        argv = call["argv"]
+        self.assertEqual(argv[argv.index("exec"):], [
+            "exec", "-i", "-t", NAME, "node-1", "--", "/bin/bash", "-c", "python3 -qi"])
+
+
+if __name__ == "__main__":
+    unittest.main()
