@@ -99,7 +99,8 @@ func TestInstallRefuses(t *testing.T) {
 
 // The plugin's Python unit tests (testdata/test_lvc.py): what it asks lvc
 // to do, with a fake lvc on the PATH, against the stand-in LDMS_Test of
-// testdata, or the ldms-test checkout that LVC_LDMS_TEST_DIR names.
+// testdata (ldms_test_stub.py), or the ldms-test checkout that
+// LVC_LDMS_TEST_DIR names.
 func TestPythonPlugin(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {

@@ -1,7 +1,8 @@
 """Unit tests of runtime/lvc.py, the ldms-test runtime plugin: what it asks
 lvc to do, with a fake lvc on the PATH (fake_lvc). No Docker, no ldms-test
-checkout: LDMS_Test comes from this directory's stand-in, or from the
-checkout named by $LVC_LDMS_TEST_DIR when that is set."""
+checkout: LDMS_Test comes from this directory's stand-in (ldms_test_stub.py,
+under a name of its own so that no file of ldms-test's is ever in the repo),
+or from the checkout named by $LVC_LDMS_TEST_DIR when that is set."""
 
 import importlib.util
 import json
@@ -20,7 +21,12 @@ sys.path.insert(0, REAL if REAL else HERE)
 if REAL:
     sys.argv[1:] = []  # the real LDMS_Test reads no arguments at import
 
-import LDMS_Test  # noqa: E402
+if REAL:
+    import LDMS_Test  # noqa: E402
+else:
+    import ldms_test_stub as LDMS_Test  # noqa: E402
+
+    sys.modules["LDMS_Test"] = LDMS_Test  # what the plugin imports
 
 _spec = importlib.util.spec_from_file_location("lvc_runtime", MODULE)
 lvc = importlib.util.module_from_spec(_spec)
