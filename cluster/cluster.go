@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
+	"github.com/ovis-hpc/lvc/engine"
 )
 
 // Cluster is a handle on one cluster, as the Python LDMSDCluster was.
@@ -35,22 +36,23 @@ func (c *Cluster) Containers(ctx context.Context) ([]*Container, error) {
 		return nil, err
 	}
 	aliases := map[string][]string{}
+	roles := map[string]string{}
 	if st, _ := c.Status(); st != nil && st.Status != nil {
 		for _, n := range st.Status.Nodes {
-			aliases[n.Hostname] = n.Aliases
+			aliases[n.Hostname], roles[n.Hostname] = n.Aliases, n.Role
 		}
 	}
 	out := make([]*Container, 0, len(live))
+	index := map[*Container]int{}
 	for _, ct := range live {
-		out = append(out, &Container{Hostname: ct.Node, Aliases: aliases[ct.Node], Name: ct.Name, ID: ct.ID, IP: ct.IP, Running: ct.Running, rt: c.client.rt})
+		cn := &Container{Hostname: ct.Node, Aliases: aliases[ct.Node], Name: ct.Name, ID: ct.ID, IP: ct.IP, Running: ct.Running, role: roles[ct.Node], rt: c.client.rt}
+		index[cn], _ = strconv.Atoi(ct.Labels[engine.LabelIndex])
+		out = append(out, cn)
 	}
-	sort.Slice(out, func(i, j int) bool { return nodeIndex(out[i].Hostname) < nodeIndex(out[j].Hostname) })
+	// In the spec's order, which the index label keeps (hostnames need not
+	// be node-N: the ldms-test format names them).
+	sort.SliceStable(out, func(i, j int) bool { return index[out[i]] < index[out[j]] })
 	return out, nil
-}
-
-func nodeIndex(h string) int {
-	i, _ := strconv.Atoi(strings.TrimPrefix(h, "node-"))
-	return i
 }
 
 // Container returns the container whose hostname, alias or container
@@ -76,7 +78,9 @@ func (c *Cluster) Container(ctx context.Context, name string) (*Container, error
 	return nil, fmt.Errorf("cluster %s has no node %q (nodes: %s)", c.Name, name, strings.Join(known, ", "))
 }
 
-// ServiceNode is the last node: slurmctld, job submission and ldms_ls.
+// ServiceNode is the node of slurmctld, job submission and ldms_ls: the
+// one the status calls the service node (the last node of a seed-format
+// cluster; the slurmctld node of an ldms-test format one), else the last.
 func (c *Cluster) ServiceNode(ctx context.Context) (*Container, error) {
 	cs, err := c.Containers(ctx)
 	if err != nil {
@@ -84,6 +88,11 @@ func (c *Cluster) ServiceNode(ctx context.Context) (*Container, error) {
 	}
 	if len(cs) == 0 {
 		return nil, fmt.Errorf("%w: %s has no containers", ErrNotFound, c.Name)
+	}
+	for _, ct := range cs {
+		if ct.role == "service" {
+			return ct, nil
+		}
 	}
 	return cs[len(cs)-1], nil
 }

@@ -17,6 +17,7 @@ type Container struct {
 	ID       string
 	IP       string // first address on the cluster network
 	Running  bool
+	role     string // the status's node role (service, compute)
 	rt       engine.Runtime
 }
 

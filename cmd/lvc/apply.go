@@ -11,6 +11,7 @@ import (
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/cluster"
+	"github.com/ovis-hpc/lvc/plan"
 )
 
 func newApplyCommand(g *globalOptions) *cobra.Command {
@@ -73,6 +74,10 @@ func loadValid(errOut io.Writer, stdin io.Reader, paths []string) ([]*v1.LDMSDCl
 				errs = append(errs, e.Error())
 			}
 			if len(d.Errs) > 0 || d.Cluster == nil {
+				continue
+			}
+			if _, err := plan.Build(d.Cluster); errors.Is(err, plan.ErrUnsupported) {
+				errs = append(errs, fmt.Sprintf("%s doc %d: %v", f, d.Source.Doc, err))
 				continue
 			}
 			name := d.Cluster.Metadata.Name

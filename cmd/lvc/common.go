@@ -103,16 +103,17 @@ func node(ctx context.Context, c *cluster.Client, name, node string) (*cluster.C
 	return ct, nil
 }
 
-// serviceNode is the cluster's last node, which must be running.
+// serviceNode is the cluster's service node (Cluster.ServiceNode), which
+// must be running.
 func serviceNode(ctx context.Context, c *cluster.Client, name string) (*cluster.Container, error) {
-	cs, err := c.Cluster(name).Containers(ctx)
+	svc, err := c.Cluster(name).ServiceNode(ctx)
+	if errors.Is(err, cluster.ErrNotFound) {
+		return nil, fmt.Errorf("%w: it has no containers", notFound(name))
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(cs) == 0 {
-		return nil, fmt.Errorf("%w: it has no containers", notFound(name))
-	}
-	return node(ctx, c, name, cs[len(cs)-1].Hostname)
+	return node(ctx, c, name, svc.Hostname)
 }
 
 // progressPrinter prints each condition of the status objects it is

@@ -268,3 +268,14 @@ func TestValidateUnsupported(t *testing.T) {
 		t.Errorf("validate of agg_test = %v, %q; want valid", err, out)
 	}
 }
+
+// lvc up and apply refuse at once what lvc does not run yet, before they
+// touch the engine or the manifests directory.
+func TestUpRefusesUnsupported(t *testing.T) {
+	for _, cmd := range []string{"up", "apply"} {
+		_, errOut, err := execute(t, "--manifests", t.TempDir(), "--status-dir", t.TempDir(), cmd, "-f", "../../apis/v1/testdata/ldms-test/ldmsd_auth_test.yaml")
+		if err == nil || !strings.Contains(errOut, "spec.nodes[0].daemons[1].dom") || !strings.Contains(errOut, "not supported by lvc yet") {
+			t.Errorf("lvc %s of a munge domain = %v, stderr %q; want an error naming spec.nodes[0].daemons[1].dom", cmd, err, errOut)
+		}
+	}
+}
