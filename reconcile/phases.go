@@ -204,7 +204,7 @@ func ensureContainers(ctx context.Context, s *state) error {
 	for i := range idx {
 		idx[i] = i
 	}
-	err = forEach(ctx, s.r.workers(), idx, func(ctx context.Context, i int) error {
+	err = forAll(ctx, s.r.workers(), idx, func(ctx context.Context, i int) error {
 		spec := todo[i]
 		if !first[spec.Hostname] {
 			spec.BeforeStart = firstWave.wait

@@ -2,10 +2,12 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,5 +99,34 @@ func TestReconcilePlacementUnmetStallsThenRecovers(t *testing.T) {
 	unmet = false
 	if st = f.reconcile("c"); st.Condition(v1.ConditionStalled) != nil || !st.IsReady() {
 		t.Errorf("placement met: Stalled %+v, phase %s; want none, Ready", st.Condition(v1.ConditionStalled), st.Status.Phase)
+	}
+}
+
+// A failed container create does not cancel the others: the engine would
+// finish them anyway, unknown to the reconciler (and to a delete run at
+// once).
+func TestReconcileFailedCreateLetsTheOthersFinish(t *testing.T) {
+	f := newFixture(t)
+	f.manifest("c", []string{"a-1", "a-2"}, "X=1")
+	var cancelled atomic.Bool
+	f.rt.SetHook(func(ctx context.Context, c enginetest.Call) error {
+		if c.Op != "EnsureContainer" {
+			return nil
+		}
+		if c.Container == "c-1" {
+			return errors.New("engine says no")
+		}
+		select {
+		case <-ctx.Done():
+			cancelled.Store(true)
+		case <-time.After(200 * time.Millisecond):
+		}
+		return nil
+	})
+	if _, err := f.r.Reconcile(t.Context(), "c"); err == nil {
+		t.Fatal("Reconcile with a failing create = nil, want its error")
+	}
+	if cancelled.Load() {
+		t.Error("the other creates were cancelled by the failing one")
 	}
 }

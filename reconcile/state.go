@@ -242,6 +242,18 @@ func reasonFor(err error, fallback string) string {
 // cancels the rest and is returned.
 func forEach[T any](ctx context.Context, workers int, items []T, fn func(context.Context, T) error) error {
 	g, ctx := errgroup.WithContext(ctx)
+	return each(ctx, g, workers, items, fn)
+}
+
+// forAll is forEach without the cancelling: every call runs to its end,
+// for engine calls whose work the engine finishes even when the client
+// gives up (a container create), so that none is going on, unknown, when
+// the error is returned.
+func forAll[T any](ctx context.Context, workers int, items []T, fn func(context.Context, T) error) error {
+	return each(ctx, new(errgroup.Group), workers, items, fn)
+}
+
+func each[T any](ctx context.Context, g *errgroup.Group, workers int, items []T, fn func(context.Context, T) error) error {
 	g.SetLimit(workers)
 	for _, it := range items {
 		g.Go(func() error { return fn(ctx, it) })
