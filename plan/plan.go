@@ -401,3 +401,11 @@ func hash(parts ...string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// FromStatus is the plan of the spec a status object was computed from
+// (its status left out).
+func FromStatus(st *v1.LDMSDCluster) (*Plan, error) {
+	obj := st.DeepCopy()
+	obj.Status = nil
+	return Build(obj)
+}

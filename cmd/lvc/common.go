@@ -276,9 +276,7 @@ func statusPlan(st *v1.LDMSDCluster) (*plan.Plan, error) {
 	if st == nil {
 		return nil, errors.New("no status file: the cluster was never reconciled")
 	}
-	obj := st.DeepCopy()
-	obj.Status = nil
-	p, err := plan.Build(obj)
+	p, err := plan.FromStatus(st)
 	if err != nil {
 		return nil, fmt.Errorf("the spec in the status file of %s: %w", st.Metadata.Name, err)
 	}

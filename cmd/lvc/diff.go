@@ -91,9 +91,7 @@ func diffCluster(ctx context.Context, c *cluster.Client, obj *v1.LDMSDCluster) (
 	// why a hash differs, and which files change.
 	var old *plan.Plan
 	if st != nil {
-		prev := st.DeepCopy()
-		prev.Status = nil
-		old, _ = plan.Build(prev)
+		old, _ = plan.FromStatus(st)
 	}
 	if len(live) == 0 {
 		var nodes []string

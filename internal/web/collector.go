@@ -68,9 +68,7 @@ func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
 // daemonKinds maps node/daemon to its kind, by the plan of st's spec.
 func daemonKinds(st *v1.LDMSDCluster) map[string]string {
 	out := map[string]string{}
-	obj := st.DeepCopy()
-	obj.Status = nil
-	p, err := plan.Build(obj)
+	p, err := plan.FromStatus(st)
 	if err != nil {
 		return out
 	}

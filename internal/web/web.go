@@ -81,9 +81,7 @@ func Handler(o Options) http.Handler {
 		if st == nil {
 			return
 		}
-		obj := st.DeepCopy()
-		obj.Status = nil
-		p, err := plan.Build(obj)
+		p, err := plan.FromStatus(st)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
