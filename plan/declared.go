@@ -29,6 +29,7 @@ func declaredNodes(c *v1.LDMSDCluster) (*Plan, *kind.Cluster, error) {
 		return nil, nil, fmt.Errorf("spec.ipv6: IPv6 cluster networks: %w", ErrUnsupported)
 	}
 	kc := &kind.Cluster{Spec: s, NodeFormat: true}
+	ovis := ovisEnv(s.OvisPrefix) // globs the host's prefix: once per plan
 	for i, ns := range nodes {
 		if err := supported(i, ns); err != nil {
 			return nil, nil, err
@@ -40,7 +41,7 @@ func declaredNodes(c *v1.LDMSDCluster) (*Plan, *kind.Cluster, error) {
 			Aliases:       slices.Clone(ns.Aliases),
 			Role:          RoleCompute,
 			Image:         ns.Image,
-			Env:           ovisEnv(s.OvisPrefix).Merge(ns.Env),
+			Env:           ovis.Merge(ns.Env),
 			Mounts:        slices.Clone(clusterMounts),
 			CapAdd:        slices.Clone(s.CapAdd),
 			CapDrop:       slices.Clone(s.CapDrop),
