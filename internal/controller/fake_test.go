@@ -124,6 +124,21 @@ func (e *fakeEnv) stepUntil(cond func() string) {
 	e.stepBy(e.opts.Debounce, cond)
 }
 
+// removeManifest removes file, which declares cluster name, and waits
+// until the controller's index no longer has the name.
+func (e *fakeEnv) removeManifest(file, name string) {
+	e.t.Helper()
+	if err := os.Remove(file); err != nil {
+		e.t.Fatal(err)
+	}
+	e.stepUntil(func() string {
+		if e.c.Lookup(name) != nil {
+			return "the controller has not seen the manifest go"
+		}
+		return ""
+	})
+}
+
 // stepBy waits for cond to return "", moving the clock on by d before
 // each look: a timer the controller sets a moment after a step fires at
 // a later one.
@@ -295,15 +310,7 @@ func TestFakeRemovedManifestPrunedAfterGrace(t *testing.T) {
 	e.ready("c", 1)
 	e.rt.ResetCalls()
 
-	if err := os.Remove(file); err != nil {
-		t.Fatal(err)
-	}
-	e.stepUntil(func() string {
-		if e.c.Lookup("c") != nil {
-			return "the controller has not seen the manifest go"
-		}
-		return ""
-	})
+	e.removeManifest(file, "c")
 	left := e.c.PruneIn("c")
 	if left <= 0 || left > e.opts.PruneGrace {
 		t.Fatalf("PruneIn once the manifest went = %v, want within (0, %v]", left, e.opts.PruneGrace)
@@ -495,15 +502,7 @@ func TestFakeNoPruneReportsOrphaned(t *testing.T) {
 	write(t, file, e.fakeManifest("c", "s-1"))
 	e.ready("c", 1)
 	e.rt.ResetCalls()
-	if err := os.Remove(file); err != nil {
-		t.Fatal(err)
-	}
-	e.stepUntil(func() string {
-		if e.c.Lookup("c") != nil {
-			return "the controller has not seen the manifest go"
-		}
-		return ""
-	})
+	e.removeManifest(file, "c")
 	e.stepBy(e.opts.PruneGrace, e.statusIs("c", "Orphaned", func(st *v1.LDMSDCluster) bool {
 		return condition(st, v1.ConditionReady).Reason == "Orphaned"
 	}))
