@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -287,7 +285,7 @@ func (n *Node) Hash() string {
 	for _, f := range n.Files {
 		parts = append(parts, f.Path, f.Content, strconv.FormatUint(uint64(f.Mode), 8))
 	}
-	return hash(parts...)
+	return kind.Hash(parts...)
 }
 
 // SlurmFiles returns the slurm files every slurm node gets.
@@ -389,17 +387,7 @@ func hashJSON(v any) string {
 	if err != nil {
 		panic("plan: hash: " + err.Error()) // only plain structs are hashed
 	}
-	return hash(string(data))
-}
-
-// hash is the hex SHA-256 of the parts, each length-prefixed so that
-// moving text between parts changes the hash.
-func hash(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		fmt.Fprintf(h, "%d:%s", len(p), p)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return kind.Hash(string(data))
 }
 
 // FromStatus is the plan of the spec a status object was computed from

@@ -129,12 +129,15 @@ func HashArgv(parts ...[]string) string {
 	return HashStrings(all...)
 }
 
-// HashStrings is a short hex SHA-256 of the parts, each length-prefixed so
-// that moving text between parts changes it.
-func HashStrings(parts ...string) string {
+// HashStrings is Hash cut to 24 hex digits, for peers and argv hashes.
+func HashStrings(parts ...string) string { return Hash(parts...)[:24] }
+
+// Hash is the hex SHA-256 of the parts, each length-prefixed so that
+// moving text between parts changes it.
+func Hash(parts ...string) string {
 	h := sha256.New()
 	for _, p := range parts {
 		fmt.Fprintf(h, "%d:%s", len(p), p)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
+	return hex.EncodeToString(h.Sum(nil))
 }

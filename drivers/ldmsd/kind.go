@@ -1,10 +1,7 @@
 package ldmsd
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -65,9 +62,7 @@ func hashInputs(d kind.Daemon) string {
 		Env    []string
 		Config string
 	}{d.Argv, d.Env.Strings(), d.Config})
-	h := sha256.New()
-	fmt.Fprintf(h, "%d:%s", len(data), data)
-	return hex.EncodeToString(h.Sum(nil))
+	return kind.Hash(string(data))
 }
 
 // declared are the ldmsd daemons an ldms-test format node declares, their

@@ -1,9 +1,6 @@
 package slurm
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"slices"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
@@ -32,11 +29,7 @@ func Files(c *kind.Cluster) ([]kind.File, string) {
 		plugstack = PlugstackConf(s.Plugstack)
 		files = append(files, kind.File{Path: PlugstackConfPath, Content: plugstack, Mode: 0o644})
 	}
-	h := sha256.New()
-	for _, p := range []string{conf, CgroupConf(), plugstack} {
-		fmt.Fprintf(h, "%d:%s", len(p), p)
-	}
-	return files, hex.EncodeToString(h.Sum(nil))
+	return files, kind.Hash(conf, CgroupConf(), plugstack)
 }
 
 // Daemon is the Slurm daemon of role (slurmctld or slurmd) on a node of
