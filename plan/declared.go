@@ -100,8 +100,6 @@ func supported(i int, ns v1.NodeSpec) error {
 		switch {
 		case d.Type == v1.DaemonEtcd:
 			return fmt.Errorf("%s: type etcd: %w", at, ErrUnsupported)
-		case d.Type == v1.DaemonMunged && d.Dom != "":
-			return fmt.Errorf("%s.dom: munge domains other than the default: %w", at, ErrUnsupported)
 		}
 	}
 	if len(ns.Binds) > 0 || len(ns.Tmpfs) > 0 || ns.Atstart != "" {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -334,5 +335,60 @@ func TestNodeFormatRestart(t *testing.T) {
 	c.Spec.Restart = "sometimes"
 	if _, err := Build(c); err == nil || !strings.Contains(err.Error(), "spec.restart") {
 		t.Errorf("restart sometimes: %v, want an error naming spec.restart", err)
+	}
+}
+
+// ldmsd_auth_test's munge domains: a munged per domain under /munge/DOM,
+// each key written for the munge user, agg-2 running four side by side,
+// and a keyless domain on the cluster's key.
+func TestNodeFormatMungeDomains(t *testing.T) {
+	c := load(t, "../apis/v1/testdata/ldms-test/ldmsd_auth_test.yaml")
+	p, err := Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agg := p.Node("agg-2")
+	var names []string
+	for _, d := range agg.Daemons {
+		if d.Kind != "munged" {
+			continue
+		}
+		names = append(names, d.Name)
+		dom := "dom" + strings.TrimPrefix(d.Name, "munged")
+		for _, arg := range []string{"--socket=/munge/" + dom + "/sock", "--pid-file=/munge/" + dom + "/pid", "--key-file=/munge/" + dom + "/key"} {
+			if !slices.Contains(d.Argv, arg) {
+				t.Errorf("%s argv %q lacks %s", d.Name, d.Argv, arg)
+			}
+		}
+		if !strings.Contains(d.Pre, "chown munge:munge /munge/"+dom) {
+			t.Errorf("%s pre %q does not make /munge/%s for munge", d.Name, d.Pre, dom)
+		}
+		key := strings.Repeat(strings.TrimPrefix(dom, "dom"), 4096)
+		var found bool
+		for _, f := range agg.Files {
+			if f.Path == "/munge/"+dom+"/key" {
+				found = true
+				if f.Content != key || f.Owner != "munge:munge" || f.Mode != 0o400 {
+					t.Errorf("%s key file: %d bytes, owner %q, mode %o; want the spec's key, munge:munge, 0400", dom, len(f.Content), f.Owner, f.Mode)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no key file for %s", dom)
+		}
+	}
+	if want := []string{"munged1", "munged2", "munged3", "munged4"}; !slices.Equal(names, want) {
+		t.Errorf("agg-2 munged daemons %q, want %q", names, want)
+	}
+	// A domain without a key uses the cluster's (the default domain's file).
+	file := filepath.Join(t.TempDir(), "keyless.yaml")
+	spec := "apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: keyless}\nspec:\n  nodes:\n" +
+		"  - hostname: n1\n    daemons: [{name: m, type: munged, dom: d1}]\n"
+	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p = build(t, file)
+	if d := p.Nodes[0].Daemons[0]; d.Kind != "munged" || !slices.Contains(d.Argv, "--key-file=/etc/munge/munge.key") || len(p.Nodes[0].Files) != 0 {
+		t.Errorf("keyless domain: %s argv %q, files %v; want the cluster key and no key file", d.Name, d.Argv, p.Nodes[0].Files)
 	}
 }

@@ -336,7 +336,7 @@ func initPID(ps []engine.Process) int {
 func nodeFiles(p *plan.Plan, n *plan.Node, ips map[string]string) []engine.File {
 	var files []engine.File
 	for _, f := range p.NodeFiles(n, ips) {
-		files = append(files, engine.File{Path: f.Path, Content: []byte(f.Content), Mode: f.Mode})
+		files = append(files, engine.File{Path: f.Path, Content: []byte(f.Content), Mode: f.Mode, Owner: f.Owner})
 	}
 	return files
 }

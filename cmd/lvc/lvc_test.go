@@ -260,9 +260,9 @@ func TestGraph(t *testing.T) {
 // A valid spec asking for what lvc does not run yet fails validate,
 // naming the field.
 func TestValidateUnsupported(t *testing.T) {
-	_, errOut, err := execute(t, "validate", "-f", "../../apis/v1/testdata/ldms-test/ldmsd_auth_test.yaml")
-	if err == nil || !strings.Contains(errOut, "spec.nodes[0].daemons[1].dom") || !strings.Contains(errOut, "not supported by lvc yet") {
-		t.Errorf("validate of a munge domain = %v, stderr %q; want an error naming spec.nodes[0].daemons[1].dom", err, errOut)
+	_, errOut, err := execute(t, "validate", "-f", "../../apis/v1/testdata/ldms-test/ldms_ipv6_test.yaml")
+	if err == nil || !strings.Contains(errOut, "spec.ipv6") || !strings.Contains(errOut, "not supported by lvc yet") {
+		t.Errorf("validate of an IPv6 network = %v, stderr %q; want an error naming spec.ipv6", err, errOut)
 	}
 	if out, _, err := execute(t, "validate", "-f", "../../apis/v1/testdata/ldms-test/agg_test.yaml"); err != nil || !strings.Contains(out, "valid") {
 		t.Errorf("validate of agg_test = %v, %q; want valid", err, out)
@@ -273,9 +273,9 @@ func TestValidateUnsupported(t *testing.T) {
 // touch the engine or the manifests directory.
 func TestUpRefusesUnsupported(t *testing.T) {
 	for _, cmd := range []string{"up", "apply"} {
-		_, errOut, err := execute(t, "--manifests", t.TempDir(), "--status-dir", t.TempDir(), cmd, "-f", "../../apis/v1/testdata/ldms-test/ldmsd_auth_test.yaml")
-		if err == nil || !strings.Contains(errOut, "spec.nodes[0].daemons[1].dom") || !strings.Contains(errOut, "not supported by lvc yet") {
-			t.Errorf("lvc %s of a munge domain = %v, stderr %q; want an error naming spec.nodes[0].daemons[1].dom", cmd, err, errOut)
+		_, errOut, err := execute(t, "--manifests", t.TempDir(), "--status-dir", t.TempDir(), cmd, "-f", "../../apis/v1/testdata/ldms-test/ldms_ipv6_test.yaml")
+		if err == nil || !strings.Contains(errOut, "spec.ipv6") || !strings.Contains(errOut, "not supported by lvc yet") {
+			t.Errorf("lvc %s of an IPv6 network = %v, stderr %q; want an error naming spec.ipv6", cmd, err, errOut)
 		}
 	}
 }

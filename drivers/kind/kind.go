@@ -114,6 +114,7 @@ type File struct {
 	Path    string
 	Content string
 	Mode    uint32
+	Owner   string // user[:group]; empty means root
 }
 
 // LogDir holds the stdio of the daemons lvc starts.

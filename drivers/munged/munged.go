@@ -34,7 +34,8 @@ func Argv() []string {
 	return []string{"setpriv", "--reuid=munge", "--regid=munge", "--init-groups", "/usr/sbin/munged", "-F"}
 }
 
-// Kind runs munged on every node. Its key is written at run time.
+// Kind runs munged on every node of the seed format, and the munged
+// daemons an ldms-test format node declares, one per domain.
 var Kind kind.Kind = mungedKind{}
 
 type mungedKind struct{}
@@ -42,13 +43,51 @@ type mungedKind struct{}
 func (mungedKind) Name() string    { return "munged" }
 func (mungedKind) Service() string { return v1.ServiceMunged }
 
-// Plan runs munged in its default domain (/etc/munge, /run/munge). The
-// plan refuses other domains (ldms-test's dom) until they are supported.
 func (mungedKind) Plan(c *kind.Cluster, n *kind.Node) ([]kind.Daemon, []kind.File) {
-	if c.NodeFormat && len(n.Declares(v1.DaemonMunged)) == 0 {
-		return nil, nil
+	if !c.NodeFormat {
+		return []kind.Daemon{daemon("munged", Argv(), Pre, "/var/log/munge/munged.log")}, nil
 	}
-	argv := Argv()
-	return []kind.Daemon{{Name: "munged", Kind: "munged", Exe: "munged", Pre: Pre, Argv: argv, Restart: v1.RestartAlways,
-		Logs: []string{Log, "/var/log/munge/munged.log"}, Hash: kind.HashArgv(argv)}}, nil
+	var ds []kind.Daemon
+	var files []kind.File
+	for _, s := range n.Declares(v1.DaemonMunged) {
+		name, argv, pre, keyFile, log := s.Name, Argv(), Pre, KeyPath, "/var/log/munge/munged.log"
+		if s.Dom != "" {
+			// ldms-test's layout: /munge/DOM/{key,sock,pid}; the base
+			// class's Munged finds it running by that pid file.
+			dir := "/munge/" + s.Dom
+			keyFile, log = dir+"/key", dir+"/log"
+			argv = append(argv, "--socket="+dir+"/sock", "--pid-file="+dir+"/pid",
+				"--seed-file="+dir+"/seed", "--log-file="+dir+"/log")
+			pre += " && mkdir -p " + dir + " && chown munge:munge " + dir + " && chmod 0755 " + dir
+			if name == "" {
+				name = "munged-" + s.Dom
+			}
+		} else if s.Key != "" {
+			keyFile = "/etc/munge/spec.key"
+		}
+		if name == "" {
+			name = "munged"
+		}
+		if s.Key != "" {
+			files = append(files, kind.File{Path: keyFile, Content: s.Key, Mode: 0o400, Owner: User + ":" + User})
+		} else {
+			// A domain without a key shares the cluster's: as with
+			// ldms-test's default key, all such domains trust each other.
+			keyFile = KeyPath
+		}
+		if keyFile != KeyPath || s.Dom != "" {
+			argv = append(argv, "--key-file="+keyFile)
+		}
+		d := daemon(name, argv, pre, log)
+		d.Hash = kind.HashArgv(argv, []string{s.Key})
+		ds = append(ds, d)
+	}
+	return ds, files
+}
+
+// daemon is a munged named name; its stdio goes to /var/log/munge/NAME.out
+// (Log for the default one), beside its own log.
+func daemon(name string, argv []string, pre, log string) kind.Daemon {
+	return kind.Daemon{Name: name, Kind: "munged", Exe: "munged", Pre: pre, Argv: argv, Restart: v1.RestartAlways,
+		Logs: []string{"/var/log/munge/" + name + ".out", log}, Hash: kind.HashArgv(argv)}
 }
