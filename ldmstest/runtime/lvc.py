@@ -52,6 +52,7 @@ start() as with the docker runtime.
 """
 
 import errno
+import hashlib
 import ipaddress
 import json
 import logging
@@ -101,13 +102,29 @@ def process_config(conf):
             CONFIG[key] = val.strip()
 
 
-def _cluster_dir(name):
-    return os.path.join(os.path.expanduser(CONFIG["dir"]), name)
+_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
+MAX_NAME = 40  # lvc's limit on a cluster name
 
 
-def _lvc(name, *args):
-    """argv of an lvc command on cluster `name`'s directories."""
-    d = _cluster_dir(name)
+def lvc_name(name):
+    """lvc's name for an ldms-test cluster name. lvc takes lowercase letters,
+    digits, '-', '_' and '.', at most 40; ldms-test's default name (user,
+    script, commit) may have others or be longer. A name changed to fit gets
+    a hash of the original, so that two names stay two clusters."""
+    if _NAME_RE.match(name) and len(name) <= MAX_NAME:
+        return name
+    n = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("._-")
+    h = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return (n[:MAX_NAME - len(h) - 1].rstrip("._-") + "-" + h).lstrip("-")
+
+
+def _cluster_dir(lname):
+    return os.path.join(os.path.expanduser(CONFIG["dir"]), lname)
+
+
+def _lvc(lname, *args):
+    """argv of an lvc command on cluster `lname`'s directories."""
+    d = _cluster_dir(lname)
     return [CONFIG["lvc"],
             "--manifests", os.path.join(d, "clusters"),
             "--status-dir", os.path.join(d, "status")] + list(args)
@@ -262,7 +279,7 @@ class LvcContainer(LDMSDContainer):
         if user:
             flags += ["-u", str(user)]
         flags += _env_args(env)
-        return _lvc(self.cluster.name, "exec", *flags, self.cluster.name,
+        return _lvc(self.cluster.lvc_name, "exec", *flags, self.cluster.lvc_name,
                     self.node["hostname"], "--") + cmd
 
     def exec_run(self, cmd, env=None, user=None):
@@ -327,7 +344,7 @@ class LvcContainer(LDMSDContainer):
         return self._ipv6 or None
 
     def get_name(self):
-        return self.node.get("container") or "{}-{}".format(self.cluster.name, self.node["hostname"])
+        return self.node.get("container") or "{}-{}".format(self.cluster.lvc_name, self.node["hostname"])
 
     def get_hostname(self):
         return self.node["hostname"]
@@ -358,6 +375,7 @@ class LvcCluster(LDMSDCluster):
 
     def __init__(self, name, obj=None):
         self._name = name
+        self.lvc_name = lvc_name(name)
         self._obj = obj
         self._spec = None
 
@@ -365,17 +383,18 @@ class LvcCluster(LDMSDCluster):
     @classmethod
     def manifest_path(cls, name):
         """The manifest lvc up applies (it keeps its copy in clusters/)."""
-        return os.path.join(_cluster_dir(name), "manifest.json")
+        return os.path.join(_cluster_dir(lvc_name(name)), "manifest.json")
 
     @classmethod
     def spec_path(cls, name):
-        return os.path.join(_cluster_dir(name), "spec.json")
+        return os.path.join(_cluster_dir(lvc_name(name)), "spec.json")
 
     @classmethod
     def manifest(cls, spec):
         """The LDMSDCluster manifest (a dict) of an ldms-test spec dict."""
         sp = json.loads(json.dumps(spec))  # plain dicts and lists
         sp.setdefault("restart", "never")
+        sp["name"] = lvc_name(sp["name"])
         return {
             "apiVersion": API_VERSION,
             "kind": KIND,
@@ -389,7 +408,8 @@ class LvcCluster(LDMSDCluster):
         name = spec.get("name")
         if not name:
             raise ValueError("the spec has no name")
-        d = _cluster_dir(name)
+        ln = lvc_name(name)
+        d = _cluster_dir(ln)
         os.makedirs(os.path.join(d, "clusters"), exist_ok=True)
         os.makedirs(os.path.join(d, "status"), exist_ok=True)
         with open(cls.spec_path(name), "w") as f:
@@ -401,25 +421,25 @@ class LvcCluster(LDMSDCluster):
         # lvc render builds the plan without the engine: what lvc does not
         # run (etcd, munge domains, ...) fails here at once, where lvc up
         # would wait for its timeout.
-        rc, _, err = _run(_lvc(name, "render", "-f", path), merge=False)
+        rc, _, err = _run(_lvc(ln, "render", "-f", path), merge=False)
         if rc:
             shutil.rmtree(d, ignore_errors=True)
             raise RuntimeError("lvc cannot run the spec of {}: {}"
                                .format(name, err.strip()))
-        argv = _lvc(name, "up", "-f", path, "--timeout", CONFIG["up_timeout"])
+        argv = _lvc(ln, "up", "-f", path, "--timeout", CONFIG["up_timeout"])
         log.info("lvc up %s", name)
         t0 = time.time()
         rc, out, _ = _run(argv)
         for line in out.splitlines():
             log.info("lvc: %s", line)
         if rc:
-            _, desc, _ = _run(_lvc(name, "describe", name))
+            _, desc, _ = _run(_lvc(ln, "describe", ln))
             # When lvc up stops at a node's error, the engine may still be
             # creating the other nodes' containers it was asked for: delete
             # again after a pause for those.
-            _run(_lvc(name, "delete", name, "--ignore-not-found", "--timeout", "30s"))
+            _run(_lvc(ln, "delete", ln, "--ignore-not-found", "--timeout", "30s"))
             time.sleep(CLEANUP_PAUSE)
-            _run(_lvc(name, "delete", name, "--ignore-not-found", "--timeout", "30s"))
+            _run(_lvc(ln, "delete", ln, "--ignore-not-found", "--timeout", "30s"))
             shutil.rmtree(d, ignore_errors=True)
             raise RuntimeError("lvc up {} failed (exit {}):\n{}\n{}"
                                .format(name, rc, out, desc))
@@ -428,7 +448,8 @@ class LvcCluster(LDMSDCluster):
 
     @classmethod
     def _get(cls, name):
-        rc, out, err = _run(_lvc(name, "get", name, "-o", "json"), merge=False)
+        ln = lvc_name(name)
+        rc, out, err = _run(_lvc(ln, "get", ln, "-o", "json"), merge=False)
         if rc:
             if "not found" in err:
                 raise LookupError(name)
@@ -452,16 +473,23 @@ class LvcCluster(LDMSDCluster):
             if not os.path.isdir(os.path.join(base, n)):
                 continue
             try:
+                # the script's own name, which the directory's may not be
+                with open(os.path.join(base, n, "spec.json")) as f:
+                    n = json.load(f).get("name") or n
+            except (OSError, ValueError):
+                pass
+            try:
                 out.append(cls._get(n))
             except LookupError:
                 pass
         return out
 
     def remove(self):
-        rc, out, _ = _run(_lvc(self._name, "delete", self._name, "--ignore-not-found"))
+        ln = self.lvc_name
+        rc, out, _ = _run(_lvc(ln, "delete", ln, "--ignore-not-found"))
         if rc:
             raise RuntimeError("lvc delete {}: {}".format(self._name, out))
-        shutil.rmtree(_cluster_dir(self._name), ignore_errors=True)
+        shutil.rmtree(_cluster_dir(ln), ignore_errors=True)
 
     def get_name(self):
         return self._name

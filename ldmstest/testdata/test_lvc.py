@@ -195,6 +195,37 @@ class PluginTest(unittest.TestCase):
         self.assertEqual(lvc.LvcCluster.manifest(plain)["spec"]["restart"], "never")
         self.assertEqual(plain, {"name": "u", "nodes": []})  # the caller's dict is untouched
 
+    def test_names_lvc_refuses_are_mapped_and_kept_apart(self):
+        self.assertEqual(lvc.lvc_name("root-agg_test-2664841"), "root-agg_test-2664841")
+        long = "root-peer_daemon_advertisement_active_test-2664841"
+        for n in ("Alice-agg_test-2664841", long, "a b/c", "-x-"):
+            m = lvc.lvc_name(n)
+            self.assertRegex(m, r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$", n)
+            self.assertLessEqual(len(m), 40, n)
+        self.assertTrue(lvc.lvc_name(long).startswith("root-peer_daemon_advertisement"))
+        self.assertNotEqual(lvc.lvc_name("Agg"), lvc.lvc_name("agg"))
+        self.assertNotEqual(lvc.lvc_name(long), lvc.lvc_name(long + "x"))
+
+    def test_create_uses_the_lvc_name_and_keeps_the_scripts(self):
+        name = "Alice-agg_test-2664841"
+        ln = lvc.lvc_name(name)
+        status = json.loads(json.dumps(STATUS))
+        status["metadata"]["name"] = status["spec"]["name"] = ln
+        self.answer([{"sub": "up", "stdout": "ready\n"}], status=status)
+        c = lvc.LvcCluster._create(dict(SPEC, name=name))
+        self.assertEqual(c.get_name(), name)
+        d = os.path.join(self.base, ln)
+        with open(os.path.join(d, "manifest.json")) as f:
+            m = json.load(f)
+        self.assertEqual(m["metadata"]["name"], ln)
+        self.assertEqual(m["spec"]["name"], ln)
+        with open(os.path.join(d, "spec.json")) as f:
+            self.assertEqual(json.load(f)["name"], name)
+        self.assertEqual(self.last("get")["argv"][4:], ["get", ln, "-o", "json"])
+        self.assertEqual([x.get_name() for x in lvc.LvcCluster._list()], [name])
+        c.remove()
+        self.assertEqual(self.last("delete")["argv"][4:], ["delete", ln, "--ignore-not-found"])
+
     def test_create_failure_describes_deletes_and_raises(self):
         self.answer([
             {"sub": "up", "rc": 3, "stdout": "Stalled True ImageMissing: no image x\n"},
