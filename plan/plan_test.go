@@ -392,3 +392,24 @@ func TestNodeFormatMungeDomains(t *testing.T) {
 		t.Errorf("keyless domain: %s argv %q, files %v; want the cluster key and no key file", d.Name, d.Argv, p.Nodes[0].Files)
 	}
 }
+
+// spank_notifier_test declares Slurm but no munged: every node gets one in
+// the default domain, as ldms-test's start_slurm starts it, and the munge
+// key is written (the munged service).
+func TestNodeFormatSlurmImpliesMunged(t *testing.T) {
+	p := build(t, "../apis/v1/testdata/ldms-test/spank_notifier_test.yaml")
+	if !slices.Contains(p.Services, v1.ServiceMunged) {
+		t.Errorf("services %q lack munged", p.Services)
+	}
+	for _, n := range p.Nodes {
+		if ds := n.DaemonsOf("munged"); len(ds) != 1 || ds[0].Name != "munged" || slices.ContainsFunc(ds[0].Argv, func(a string) bool { return strings.HasPrefix(a, "--key-file") }) {
+			t.Errorf("%s munged daemons %+v, want one in the default domain", n.Hostname, ds)
+		}
+	}
+	// Without Slurm, no munged is added (agg_test declares its own).
+	for _, n := range build(t, "../apis/v1/testdata/ldms-test/ldms_set_info_test.yaml").Nodes {
+		if ds := n.DaemonsOf("munged"); len(ds) != 0 {
+			t.Errorf("ldms_set_info_test %s has munged %+v", n.Hostname, ds)
+		}
+	}
+}

@@ -97,8 +97,9 @@ type NodeDaemon struct {
 	// socket and pid file under /munge/DOM (key, sock, pid). Empty is
 	// the default domain: /etc/munge/munge.key and /run/munge.
 	Dom string `json:"dom,omitempty"`
-	// Key (munged) is the domain's key. Empty keeps the key file that
-	// exists, else uses 4096 "0" characters.
+	// Key (munged) is the domain's key. Empty is the cluster's munge key
+	// (ldms-test's module used 4096 "0"s): keyless domains trust each
+	// other either way.
 	Key string `json:"key,omitempty"`
 
 	// Plugstack (slurmd, slurmctld) is written to

@@ -6,6 +6,7 @@ package munged
 import (
 	"crypto/hkdf"
 	"crypto/sha256"
+	"slices"
 
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/drivers/kind"
@@ -49,7 +50,7 @@ func (mungedKind) Plan(c *kind.Cluster, n *kind.Node) ([]kind.Daemon, []kind.Fil
 	}
 	var ds []kind.Daemon
 	var files []kind.File
-	for _, s := range n.Declares(v1.DaemonMunged) {
+	for _, s := range declared(c, n) {
 		name, argv, pre, keyFile, log := s.Name, Argv(), Pre, KeyPath, "/var/log/munge/munged.log"
 		if s.Dom != "" {
 			// ldms-test's layout: /munge/DOM/{key,sock,pid}; the base
@@ -58,7 +59,8 @@ func (mungedKind) Plan(c *kind.Cluster, n *kind.Node) ([]kind.Daemon, []kind.Fil
 			keyFile, log = dir+"/key", dir+"/log"
 			argv = append(argv, "--socket="+dir+"/sock", "--pid-file="+dir+"/pid",
 				"--seed-file="+dir+"/seed", "--log-file="+dir+"/log")
-			pre += " && mkdir -p " + dir + " && chown munge:munge " + dir + " && chmod 0755 " + dir
+			// The files lvc writes make /munge/DOM root's, 0700.
+			pre += " && mkdir -p " + dir + " && chown munge:munge " + dir + " && chmod 0755 /munge " + dir
 			if name == "" {
 				name = "munged-" + s.Dom
 			}
@@ -83,6 +85,23 @@ func (mungedKind) Plan(c *kind.Cluster, n *kind.Node) ([]kind.Daemon, []kind.Fil
 		ds = append(ds, d)
 	}
 	return ds, files
+}
+
+// declared are the munged daemons of a node in the ldms-test format: those
+// it declares and, in a cluster with Slurm, one in the default domain if
+// it declares none there, since Slurm authenticates with munge (ldms-test's
+// start_slurm starts that munged on every node).
+func declared(c *kind.Cluster, n *kind.Node) []v1.NodeDaemon {
+	ds := n.Declares(v1.DaemonMunged)
+	slurm := slices.ContainsFunc(c.Nodes, func(o kind.Node) bool { return o.SlurmRole != "" })
+	if !slurm || slices.ContainsFunc(ds, func(d v1.NodeDaemon) bool { return d.Dom == "" }) {
+		return ds
+	}
+	name := "munged"
+	if slices.ContainsFunc(ds, func(d v1.NodeDaemon) bool { return d.Name == name }) {
+		name = "munged-default"
+	}
+	return append([]v1.NodeDaemon{{Name: name, Type: v1.DaemonMunged}}, ds...)
 }
 
 // daemon is a munged named name; its stdio goes to /var/log/munge/NAME.out

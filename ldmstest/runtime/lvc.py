@@ -15,14 +15,14 @@ as the script wrote it (templates, "!extends", %attr%), plus `restart: never`
 directory, in a directory of its own per cluster (DIR/NAME: manifest.json,
 spec.json, lvc's clusters/ and status/; DIR defaults to ~/.lvc/ldms-test),
 and drives lvc through its command line: `lvc render -f` checks that lvc
-can run the spec (it refuses etcd, munge domains, binds, tmpfs, atstart at
+can run the spec (it refuses etcd, IPv6, binds, tmpfs, atstart at
 once), `lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
 nodes, `lvc exec` runs each command (one lvc process per call), `lvc delete`
 removes it. A directory per cluster lets scripts run side by side: `lvc up`
 holds its status directory's writer lock while it converges.
 
-Supervision. lvc starts every daemon the nodes declare (sshd, munged in its
-default domain, slurmctld and slurmd, ldmsd) when it creates the cluster, in
+Supervision. lvc starts every daemon the nodes declare (sshd, munged in
+each domain, slurmctld and slurmd, ldmsd) when it creates the cluster, in
 dependency order and in parallel; `lvc up` returns once they all run. The
 spec's `restart: never` makes each of them a plain process: one that dies,
 or that a script kills, stays down, and no lvc process watches the cluster
