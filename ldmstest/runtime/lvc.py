@@ -376,6 +376,7 @@ class LvcCluster(LDMSDCluster):
     def __init__(self, name, obj=None):
         self._name = name
         self.lvc_name = lvc_name(name)
+        self._slurm_conf = None
         self._obj = obj
         self._spec = None
 
@@ -521,6 +522,23 @@ class LvcCluster(LDMSDCluster):
                 raw = dict(obj.get("spec") or {})
             self._spec = Spec(raw)
         return self._spec
+
+    @property
+    def slurm_conf(self):
+        """lvc's slurm.conf, which a script's prep_slurm_conf() writes back:
+        the base class's lacks SlurmdParameters=config_overrides, so that a
+        node with fewer CPUs than the spec's cpu_per_node is invalid to
+        slurmctld and runs no job."""
+        if self._slurm_conf is None:
+            for c in self.containers:
+                try:
+                    self._slurm_conf = c.read_file("/etc/slurm/slurm.conf")
+                    break
+                except RuntimeError:
+                    pass
+            else:
+                self._slurm_conf = LDMSDCluster.slurm_conf.fget(self)
+        return self._slurm_conf
 
     def get_node_aliases(self):
         out = {}

@@ -145,6 +145,10 @@ class LDMSDCluster(ABC):
     def node_aliases(self):
         return self.get_node_aliases()
 
+    @property
+    def slurm_conf(self):
+        return "base class slurm.conf\n"
+
     @abstractmethod
     def remove(self): ...
 

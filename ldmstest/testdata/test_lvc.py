@@ -365,6 +365,19 @@ class PluginTest(unittest.TestCase):
             self.node().read_file("/nope")
         self.assertIn("No such file", str(e.exception))
 
+    def test_slurm_conf_is_lvcs(self):
+        conf = "SlurmctldHost=headnode\nSlurmdParameters=config_overrides\n"
+        self.answer([{"sub": "exec", "match": "cat /etc/slurm/slurm.conf", "stdout": conf}])
+        c = self.cluster()
+        self.assertEqual(c.slurm_conf, conf)
+        self.assertEqual(c.slurm_conf, conf)
+        self.assertEqual(len([x for x in self.calls() if "/etc/slurm/slurm.conf" in x["argv"]]), 1)
+        if REAL:
+            return  # the real base class's needs a whole cluster to answer
+        # A cluster without Slurm: the base class's.
+        self.answer([{"sub": "exec", "match": "cat /etc/slurm/slurm.conf", "rc": 1, "stderr": "cat: no such file\n"}])
+        self.assertEqual(self.cluster().slurm_conf, "base class slurm.conf\n")
+
     def test_pipe_splits_like_docker_and_feeds_stdin(self):
         self.answer([{"sub": "exec", "rc": 0, "stdout": "done\n"}])
         cmd = "bash -c 'ldmsd_controller --host node-1 --port 10000  && true ' "
