@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# make ldms-test: run scripts of an ovis-hpc/ldms-test checkout with
+# --runtime lvc and with --runtime docker (same image, same OVIS, this
+# machine, one runtime after the other) and write docs/ldms-test.md.
+#
+#   LDMS_TEST_DIR      the checkout (required; without it: skip, exit 0)
+#   LVC_OVIS_PREFIX    OVIS install mounted into the nodes (/opt/ovis)
+#   LVC_IMAGE          node image (lvc-node:latest)
+#   LDMS_TEST_SCRIPTS  scripts to run (default: the list below)
+#   LDMS_TEST_RUNTIMES runtimes to run (default: "lvc docker")
+#   LDMS_TEST_OUT      logs and results (_output/ldms-test)
+#   LDMS_TEST_TIMEOUT  seconds one script may take (1200)
+#   LDMS_TEST_REPORT=1 only rewrite the document from the results kept
+set -o errexit -o nounset -o pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+say() { printf 'ldms-test: %s\n' "$*" >&2; }
+
+dir=${LDMS_TEST_DIR:-}
+if [ -z "$dir" ]; then
+  say "skipped: LDMS_TEST_DIR is not set. Get a checkout of ovis-hpc/ldms-test and run:"
+  say "  git clone https://github.com/ovis-hpc/ldms-test ~/ldms-test"
+  say "  LDMS_TEST_DIR=~/ldms-test make ldms-test"
+  exit 0
+fi
+[ -f "$dir/LDMS_Test.py" ] || { say "$dir: no LDMS_Test.py, not an ldms-test checkout"; exit 2; }
+dir=$(cd "$dir" && pwd)
+prefix=${LVC_OVIS_PREFIX:-/opt/ovis}
+if [ ! -x "$prefix/sbin/ldmsd" ]; then
+  say "skipped: no ldmsd at $prefix/sbin/ldmsd (build OVIS into it, or set LVC_OVIS_PREFIX)"
+  exit 0
+fi
+image=${LVC_IMAGE:-lvc-node:latest}
+runtimes=${LDMS_TEST_RUNTIMES:-lvc docker}
+out=${LDMS_TEST_OUT:-$top/_output/ldms-test}
+limit=${LDMS_TEST_TIMEOUT:-1200}
+doc=$top/docs/ldms-test.md
+default_scripts="agg_test failover_test setgroup_test set_array_test
+ldmsd_auth_ovis_test ldmsd_auth_test ldms_set_info_test ldmsd_long_config_test
+updtr_add_test updtr_del_test updtr_match_add_test updtr_match_del_test
+updtr_prdcr_add_test updtr_prdcr_del_test updtr_start_test updtr_status_test
+updtr_stop_test ldmsd_stream_status_test slurm_stream_test spank_notifier_test
+prdcr_subscribe_test"
+scripts=${LDMS_TEST_SCRIPTS:-$default_scripts}
+
+# Scripts of the suite this machine kind cannot run, and why (from reading
+# each script and this machine; none of them is in the default list).
+cannot_run="papi_sampler_test|PAPI hardware counters: this VM shows no CPU PMU (/sys/bus/event_source/devices has no cpu)
+papi_store_test|PAPI hardware counters: this VM shows no CPU PMU (/sys/bus/event_source/devices has no cpu)
+syspapi_test|PAPI hardware counters: this VM shows no CPU PMU (/sys/bus/event_source/devices has no cpu)
+multi_store_avro_kafka_test|a Kafka broker and libserdes/avro, which Debian bookworm lacks
+ldms_stream_avro_ser_test|libserdes/avro, which Debian bookworm lacks
+multi_store_sos_test|SOS (ovis-hpc/sos), built beside OVIS; not built here
+store_app_test|SOS (ovis-hpc/sos), built beside OVIS; not built here
+maestro_cfg_test|maestro with etcd; lvc does not run etcd yet
+maestro_raft_test|maestro with etcd; lvc does not run etcd yet
+maestro_schema_registry_test|maestro with etcd; lvc does not run etcd yet
+ldms_ipv6_test|an IPv6 overlay network; lvc does not make one yet"
+
+# The docker runtime as this machine lets it run, as ldms-test's own notes
+# measured it: an image with SSH host keys (lvc writes them at run time,
+# the docker runtime expects them baked in, as in ldms-test's image) and,
+# when the engine may not grant the 1000000 open files the runtime asks
+# for, a module that cuts that to the engine's limit (runtime/docker_capped.py,
+# removed afterwards). Sets docker_image and docker_runtime.
+prepare_docker_runtime() {
+  local base cid limit
+  base=$(docker image inspect -f '{{.Id}}' "$image")
+  docker_image=${image%%:*}:docker-runtime
+  if [ "$(docker image inspect -f '{{index .Config.Labels "lvc.base"}}' "$docker_image" 2>/dev/null)" != "$base" ]; then
+    say "making $docker_image: $image with SSH host keys"
+    cid=$(docker create "$image" sh -c 'ssh-keygen -A && mkdir -p /run/sshd')
+    docker start -a "$cid" >/dev/null
+    docker commit --change 'CMD ["sleep", "infinity"]' --change "LABEL lvc.base=$base" "$cid" "$docker_image" >/dev/null
+    docker rm "$cid" >/dev/null
+  fi
+  docker_runtime=docker
+  echo "- docker runtime image: $docker_image, $image with SSH host keys baked in (lvc writes them at run time; the docker runtime expects them in the image, as ldms-test's own image has them)." >"$out/docker.notes"
+  limit=$(awk '/^Max open files/ {print $5}' "/proc/$(pgrep -xo dockerd)/limits")
+  if [ "$limit" -lt 1000000 ]; then
+    say "the engine grants at most $limit open files: --runtime docker_capped"
+    docker_runtime=docker_capped
+    export LVC_NOFILE_MAX=$limit
+    echo "- docker runtime open files: $limit per container, not the 1000000 it asks for, which this engine cannot grant (its containers do not start); lvc's containers get the same $limit." >>"$out/docker.notes"
+    cat >"$dir/runtime/docker_capped.py" <<'PY'
+"""ldms-test's docker runtime, with its containers' open-files limit cut to
+LVC_NOFILE_MAX, what this engine may grant. Written by lvc's make ldms-test."""
+import os
+
+import docker.types
+
+_Ulimit = docker.types.Ulimit
+
+
+def _ulimit(**kw):
+    cap = int(os.environ["LVC_NOFILE_MAX"])
+    if kw.get("name") == "nofile":
+        kw["soft"] = min(kw.get("soft", cap), cap)
+        kw["hard"] = min(kw.get("hard", cap), cap)
+    return _Ulimit(**kw)
+
+
+docker.types.Ulimit = _ulimit
+
+from runtime.docker import *  # noqa: E402,F401,F403
+PY
+  fi
+}
+
+# Why a script fails under both runtimes here, printed when it does (from
+# its logs in the runs of 2026-12-02).
+both_fail="ldmsd_long_config_test|assertion 3: ldmsctl does not deliver a config line of 1.1 MB to this ldmsd (\"Transport endpoint is not connected\"); the same line through ldmsd_controller passes
+ldmsd_stream_status_test|this ldmsd (OVIS-4) names a local publisher [::ffff:127.0.0.1]:PORT where the script expects 127.0.0.1:PORT, and the aggregator's stream_status lists only the first producer, so the script stops at a KeyError"
+
+# One script under one runtime: its log, and "exit-status seconds".
+run_one() {
+  local rt=$1 s=$2 name res log db t0 t1 rc=0 img=$image mod=$1
+  name=lt-$rt-${s//_/-}
+  [ "$rt" != docker ] || { img=$docker_image; mod=$docker_runtime; }
+  log=$out/$rt/$s.log
+  res=$out/$rt/$s.res
+  db=$out/$rt/$s.db
+  rm -rf "$db" "$log" "$res"
+  say "$rt: $s"
+  t0=$(date +%s.%N)
+  (cd "$dir" && timeout -k 30 "$limit" python3 "./$s" --runtime "$mod" --image "$img" \
+      --prefix "$prefix" --clustername "$name" --data_root "$db" \
+      --tada_addr 127.0.0.1:9862) >"$log" 2>&1 || rc=$?
+  t1=$(date +%s.%N)
+  remove_cluster "$name"
+  printf '%s %.1f\n' "$rc" "$(echo "$t1 - $t0" | bc)" >"$res"
+  say "$rt: $s: exit $rc, $(cut -d' ' -f2 "$res") s, passed/failed/skipped $(counts "$log")"
+}
+
+# Assertions of a log, from TADA's records ("assertion N, DESC: COND, passed",
+# "assertion N, DESC: skipped"; DESC and COND may span lines, a record ends
+# at the next timestamped line): passed/failed/skipped.
+counts() {
+  awk '
+    function end() { if (inrec && match(last, /[,:] (passed|failed|skipped)$/)) n[substr(last, RSTART + 2)]++; inrec = 0 }
+    /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] / { end(); inrec = ($0 ~ / TADA INFO assertion [0-9]+, /) }
+    { last = $0 }
+    END { end(); printf "%d/%d/%d\n", n["passed"], n["failed"], n["skipped"] }' "$1"
+}
+
+# What a script left behind (killed by the timeout, say), by name.
+remove_cluster() {
+  local n=$1 ids
+  ids=$(docker service ls -q --filter "name=$n")
+  [ -z "$ids" ] || docker service rm $ids >/dev/null 2>&1 || true
+  ids=$(docker ps -aq --filter "name=$n")
+  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
+  ids=$(docker network ls -q --filter "name=$n")
+  [ -z "$ids" ] || docker network rm $ids >/dev/null 2>&1 || true
+  # A swarm network goes some time after its removal; the next script's
+  # runtime must not find it.
+  for _ in $(seq 20); do
+    [ -z "$(docker network ls -q --filter "name=$n")" ] && break
+    sleep 0.5
+  done
+  rm -rf "$HOME/.lvc/ldms-test/$n"
+}
+
+# "exit-status seconds passed/failed/skipped" of a script under a runtime.
+result() {
+  [ -f "$out/$1/$2.res" ] || return 0
+  echo "$(cat "$out/$1/$2.res") $(counts "$out/$1/$2.log")"
+}
+
+report() {
+  local s tl=0 td=0 both=0
+  {
+    echo "# ldms-test's scripts on lvc"
+    echo
+    echo "Written by \`make ldms-test\` (hack/ldms-test.sh) on $(date -u +%Y-%m-%d): each"
+    echo "script of an ovis-hpc/ldms-test checkout run unchanged, with \`--runtime lvc\`"
+    echo "and then with the suite's own \`--runtime docker\`: same node image ($image),"
+    echo "same OVIS ($prefix), this machine, one runtime after the other."
+    echo
+    echo "- lvc: $(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)"
+    echo "- ldms-test: $(git -C "$dir" log -1 --format='%h %s' 2>/dev/null | cut -c1-60 || echo unknown)"
+    echo "- ldmsd: $("$prefix/sbin/ldmsd" -V 2>&1 | grep -m1 -i 'version' | sed 's/^ *//' || true)"
+    cat "$out/docker.notes" 2>/dev/null || true
+    echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
+      "Docker $(docker version -f '{{.Server.Version}}' 2>/dev/null || echo '?')"
+    echo
+    echo "Assertions are counted from the scripts' TADA log lines (passed / failed /"
+    echo "skipped); \"exit\" is the script's exit status; time is the script's wall time."
+    echo
+    echo "| script | lvc p/f/s | lvc exit | lvc s | docker p/f/s | docker exit | docker s | lvc/docker |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for s in $scripts; do
+      local l d lp=- le=- lt=- dp=- de=- dt=- ratio=-
+      l=$(result lvc "$s"); d=$(result docker "$s")
+      [ -z "$l" ] || read -r le lt lp <<<"$l"
+      [ -z "$d" ] || read -r de dt dp <<<"$d"
+      if [ -n "$l" ] && [ -n "$d" ]; then
+        ratio=$(echo "scale=2; $lt / $dt" | bc)
+        tl=$(echo "$tl + $lt" | bc); td=$(echo "$td + $dt" | bc); both=$((both + 1))
+      fi
+      echo "| $s | $lp | $le | $lt | $dp | $de | $dt | $ratio |"
+    done
+    local tr=-
+    [ "$both" -gt 0 ] && tr=$(echo "scale=2; $tl / $td" | bc)
+    echo "| **the $both scripts run under both** | | | **$tl** | | | **$td** | **$tr** |"
+    echo
+    echo "## Scripts that fail the same way under both runtimes here"
+    echo
+    echo "$both_fail" | while IFS='|' read -r s why; do
+      local l d
+      l=$(result lvc "$s"); d=$(result docker "$s")
+      if [ -n "$l" ] && [ -n "$d" ] && [ "${l##* }" = "${d##* }" ] && [[ ${l##* } != */0/* ]]; then
+        echo "- $s (${l##* } under both): $why"
+      fi
+    done
+    echo
+    echo "## Scripts this machine cannot run, and why"
+    echo
+    echo "$cannot_run" | while IFS='|' read -r s why; do echo "- $s: $why"; done
+    echo
+    echo "Logs of each run: LDMS_TEST_OUT (default _output/ldms-test), one per script"
+    echo "and runtime; \`LDMS_TEST_REPORT=1 make ldms-test\` rewrites this file from them."
+  } >"$doc"
+  say "wrote $doc"
+}
+
+mkdir -p "$out"
+if [ "${LDMS_TEST_REPORT:-}" != 1 ]; then
+  hack/ensure-docker.sh
+  LVC_IMAGE=$image hack/build-image.sh
+  hack/build.sh
+  export PATH=$top/bin:$PATH
+  plugin=$dir/runtime/lvc.py
+  had_plugin=0
+  [ -e "$plugin" ] && had_plugin=1
+  lvc ldms-test install "$dir" >/dev/null
+  trap 'rm -f "$dir/runtime/docker_capped.py"; [ "$had_plugin" = 1 ] || rm -f "$plugin"' EXIT
+  case " $runtimes " in *" docker "*) prepare_docker_runtime ;; esac
+  for rt in $runtimes; do
+    mkdir -p "$out/$rt"
+    for s in $scripts; do
+      [ -f "$dir/$s" ] || { say "$s: not in $dir"; continue; }
+      run_one "$rt" "$s"
+    done
+  done
+fi
+report
