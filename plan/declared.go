@@ -95,13 +95,6 @@ var ErrUnsupported = errors.New("not supported by lvc yet")
 // supported refuses what the ldms-test format declares but lvc does not
 // run yet, naming the field.
 func supported(i int, ns v1.NodeSpec) error {
-	for j, d := range ns.Daemons {
-		at := fmt.Sprintf("spec.nodes[%d].daemons[%d]", i, j)
-		switch {
-		case d.Type == v1.DaemonEtcd:
-			return fmt.Errorf("%s: type etcd: %w", at, ErrUnsupported)
-		}
-	}
 	if len(ns.Binds) > 0 || len(ns.Tmpfs) > 0 || ns.Atstart != "" {
 		return fmt.Errorf("spec.nodes[%d]: binds, tmpfs and atstart: %w", i, ErrUnsupported)
 	}

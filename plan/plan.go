@@ -168,11 +168,9 @@ func Build(c *v1.LDMSDCluster) (*Plan, error) {
 	if kc.NodeFormat {
 		// The services are those of the daemons the nodes declare.
 		p.Services = nil
-		for _, svc := range v1.AllServices {
-			for _, k := range kinds.All() {
-				if k.Service() == svc && !slices.Contains(p.Services, svc) && slices.ContainsFunc(p.Nodes, func(n Node) bool { return len(n.DaemonsOf(k.Name())) > 0 }) {
-					p.Services = append(p.Services, svc)
-				}
+		for _, k := range kinds.All() {
+			if svc := k.Service(); !slices.Contains(p.Services, svc) && slices.ContainsFunc(p.Nodes, func(n Node) bool { return len(n.DaemonsOf(k.Name())) > 0 }) {
+				p.Services = append(p.Services, svc)
 			}
 		}
 	}

@@ -413,3 +413,39 @@ func TestNodeFormatSlurmImpliesMunged(t *testing.T) {
 		}
 	}
 }
+
+// etcd daemons (maestro's tests) form one etcd cluster of the nodes that
+// declare them, named by hostname, as ldms-test's start_etcd starts it.
+func TestNodeFormatEtcd(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "etcd.yaml")
+	spec := "apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: et}\nspec:\n  nodes:\n" +
+		"  - {hostname: e1, daemons: [{name: etcd, type: etcd}, {name: sshd, type: sshd}]}\n" +
+		"  - {hostname: e2, daemons: [{name: kv, type: etcd}]}\n" +
+		"  - {hostname: head, daemons: [{name: sshd, type: sshd}]}\n"
+	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := build(t, file)
+	if !slices.Contains(p.Services, "etcd") {
+		t.Errorf("services %q lack etcd", p.Services)
+	}
+	for _, c := range []struct{ host, name, peer string }{{"e1", "etcd", "e2"}, {"e2", "kv", "e1"}} {
+		ds := p.Node(c.host).DaemonsOf("etcd")
+		if len(ds) != 1 {
+			t.Fatalf("%s etcd daemons %+v, want one", c.host, ds)
+		}
+		d := ds[0]
+		argv := strings.Join(d.Argv, " ")
+		for _, want := range []string{"--name " + c.host, "--initial-cluster e1=http://e1:2380,e2=http://e2:2380", "--advertise-client-urls http://" + c.host + ":2379"} {
+			if !strings.Contains(argv, want) {
+				t.Errorf("%s argv %q lacks %q", c.host, argv, want)
+			}
+		}
+		if d.Name != c.name || d.Listen != 2379 || !slices.Equal(d.Peers, []string{c.peer}) {
+			t.Errorf("%s: name %q listen %d peers %q; want %q, 2379, [%s]", c.host, d.Name, d.Listen, d.Peers, c.name, c.peer)
+		}
+	}
+	if ds := p.Node("head").DaemonsOf("etcd"); len(ds) != 0 {
+		t.Errorf("head runs etcd %+v", ds)
+	}
+}

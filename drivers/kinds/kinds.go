@@ -4,6 +4,7 @@
 package kinds
 
 import (
+	"github.com/ovis-hpc/lvc/drivers/etcd"
 	"github.com/ovis-hpc/lvc/drivers/kind"
 	"github.com/ovis-hpc/lvc/drivers/ldmsd"
 	"github.com/ovis-hpc/lvc/drivers/munged"
@@ -18,6 +19,7 @@ var all = []kind.Kind{
 	slurmctld.Kind,
 	slurmd.Kind,
 	ldmsd.Kind,
+	etcd.Kind,
 }
 
 // All returns every kind, in start order.
