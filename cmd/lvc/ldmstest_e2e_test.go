@@ -50,3 +50,41 @@ func TestE2ELdmsTestAggSpec(t *testing.T) {
 		t.Errorf("lvc get = %s, want 8/8 nodes Ready", st)
 	}
 }
+
+// ldms-test's munge domains and etcd daemons, declared in a node-format
+// spec: a credential of domain d1 made on a decodes on b (same key) and
+// not on c (d1 there has another key); a key put through a's etcd member
+// is read through b's.
+func TestE2ENodeFormatMungeDomainsAndEtcd(t *testing.T) {
+	rt := testenv.Engine(t)
+	name := testenv.ClusterName(t, rt)
+	e := newLvcEnv(t)
+	key1, key2 := strings.Repeat("1", 64), strings.Repeat("2", 64)
+	m := "apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: " + name + "}\nspec:\n  image: " + testenv.Image() + "\n  nodes:\n" +
+		"  - {hostname: a, daemons: [{name: m1, type: munged, dom: d1, key: '" + key1 + "'}, {name: etcd, type: etcd}]}\n" +
+		"  - {hostname: b, daemons: [{name: m1, type: munged, dom: d1, key: '" + key1 + "'}, {name: etcd, type: etcd}]}\n" +
+		"  - {hostname: c, daemons: [{name: m1, type: munged, dom: d1, key: '" + key2 + "'}]}\n"
+	e.ok("up", "-f", e.writeManifest("doms.yaml", m), "--timeout", "2m")
+
+	cred := strings.TrimSpace(e.ok("exec", name, "a", "--", "munge", "-S", "/munge/d1/sock", "-n").stdout)
+	if !strings.HasPrefix(cred, "MUNGE:") {
+		t.Fatalf("munge on a = %q, want a credential", cred)
+	}
+	if r := e.run(t.Context(), strings.NewReader(cred), "exec", "-i", name, "b", "--", "unmunge", "-S", "/munge/d1/sock"); r.code != 0 || !strings.Contains(r.stdout, "STATUS:") {
+		t.Errorf("unmunge on b (same domain key) = %v, want success", r)
+	}
+	if r := e.run(t.Context(), strings.NewReader(cred), "exec", "-i", name, "c", "--", "unmunge", "-S", "/munge/d1/sock"); r.code == 0 {
+		t.Errorf("unmunge on c (another key) = %v, want a failure", r)
+	}
+
+	e.ok("exec", name, "b", "--", "etcdctl", "--endpoints", "http://a:2379", "put", "lvc-key", "lvc-value")
+	testenv.Eventually(t, 30*time.Second, func() string {
+		if out := e.lvc("exec", name, "a", "--", "etcdctl", "--endpoints", "http://b:2379", "get", "lvc-key").stdout; !strings.Contains(out, "lvc-value") {
+			return "get through b: " + out
+		}
+		return ""
+	})
+	if out := e.ok("describe", name).stdout; !strings.Contains(out, "EtcdReady") || !strings.Contains(out, "MungeReady") {
+		t.Errorf("describe lacks EtcdReady or MungeReady:\n%s", out)
+	}
+}

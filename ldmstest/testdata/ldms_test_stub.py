@@ -42,6 +42,9 @@ class LDMSDContainer(ABC):
             raise TypeError("cluster must be an LDMSDCluster")
         self.cluster = cluster
 
+    def start_daemons(self):
+        self.exec_run("start daemons of " + self.hostname)
+
     @cached_property
     def name(self):
         return self.get_name()
@@ -148,6 +151,14 @@ class LDMSDCluster(ABC):
     @property
     def slurm_conf(self):
         return "base class slurm.conf\n"
+
+    def make_ovis_env(self):
+        for c in self.containers:
+            c.write_file("/etc/profile.d/ovis.sh", "# " + c.hostname + "\n", user="root")
+            c.exec_run("ldconfig", user="root")
+
+    def ssh_keyscan(self):
+        return self.containers[-1].exec_run("ssh-keyscan all")[1]
 
     @abstractmethod
     def remove(self): ...

@@ -378,6 +378,49 @@ class PluginTest(unittest.TestCase):
         self.answer([{"sub": "exec", "match": "cat /etc/slurm/slurm.conf", "rc": 1, "stderr": "cat: no such file\n"}])
         self.assertEqual(self.cluster().slurm_conf, "base class slurm.conf\n")
 
+    def node_calls(self, host):
+        """The commands (after --) of the lvc exec calls on host, in order."""
+        return [c["argv"][c["argv"].index("--") + 1:] for c in self.calls()
+                if "exec" in c["argv"] and host in c["argv"] and "--" in c["argv"]]
+
+    def test_make_ovis_env_runs_every_nodes_calls_in_order(self):
+        self.answer([{"sub": "exec"}])
+        c = self.cluster()
+        hosts = ("node-1", "agg-2", "headnode")
+        LDMS_Test.LDMSDCluster.make_ovis_env(c)  # the base class's, node after node
+        want = {h: self.node_calls(h) for h in hosts}
+        os.remove(self.log)
+        c.make_ovis_env()
+        for h in hosts:
+            self.assertGreaterEqual(len(want[h]), 2, want[h])
+            self.assertEqual(self.node_calls(h), want[h], h)
+        self.assertIsNone(c._deferred_calls)
+        # Calls made after it run at once again.
+        self.assertEqual(c.containers[0].exec_run("true"), (0, ""))
+        self.assertEqual(self.node_calls("node-1")[-1][-1], "true")
+
+    def test_make_ovis_env_raises_a_nodes_failure(self):
+        self.answer([{"sub": "exec", "match": "/etc/profile.d/ovis.sh", "rc": 1, "stdout": "disk full\n"},
+                     {"sub": "exec"}])
+        c = self.cluster()
+        with self.assertRaises(RuntimeError) as e:
+            c.make_ovis_env()
+        self.assertIn("disk full", str(e.exception))
+        self.assertIsNone(c._deferred_calls)
+
+    def test_start_daemons_and_known_hosts_on_every_node(self):
+        self.answer([{"sub": "exec", "match": "ssh-keyscan", "stdout": "node-1 ssh-ed25519 AAAA\n"},
+                     {"sub": "exec"}])
+        c = self.cluster()
+        if not REAL:  # the real containers' start_daemons needs a whole cluster
+            c.start_daemons()
+            for host in ("node-1", "agg-2", "headnode"):
+                self.assertEqual(self.node_calls(host)[0][-1], "start daemons of " + host)
+        c.make_known_hosts()
+        writes = [x for x in self.calls() if "/root/.ssh/known_hosts" in x["argv"]]
+        self.assertEqual(len(writes), 3)
+        self.assertEqual({x["stdin"] for x in writes}, {"node-1 ssh-ed25519 AAAA\n"})
+
     def test_pipe_splits_like_docker_and_feeds_stdin(self):
         self.answer([{"sub": "exec", "rc": 0, "stdout": "done\n"}])
         cmd = "bash -c 'ldmsd_controller --host node-1 --port 10000  && true ' "
