@@ -112,6 +112,40 @@ PY
 both_fail="ldmsd_long_config_test|assertion 3: ldmsctl does not deliver a config line of 1.1 MB to this ldmsd (\"Transport endpoint is not connected\"); the same line through ldmsd_controller passes
 ldmsd_stream_status_test|this ldmsd (OVIS-4) names a local publisher [::ffff:127.0.0.1]:PORT where the script expects 127.0.0.1:PORT, and the aggregator's stream_status lists only the first producer, so the script stops at a KeyError"
 
+# A sitecustomize for the scripts' python: it adds up the seconds they, their
+# LDMS_Test.py and TADA.py sleep (time.sleep; the runtime module's own do not
+# count) into LVC_SLEEP_FILE, rewritten at each sleep since the scripts end
+# with os._exit. Those seconds are a floor no runtime goes below.
+write_sleep_hook() {
+  mkdir -p "$out/pyhook"
+  cat >"$out/pyhook/sitecustomize.py" <<'PY'
+import os
+import sys
+import time
+
+_sleep, _total, _file = time.sleep, [0.0], os.environ.get("LVC_SLEEP_FILE")
+
+
+def _counted(seconds):
+    f = sys._getframe(1)
+    while f is not None:
+        if os.sep + "runtime" + os.sep in f.f_code.co_filename:
+            return _sleep(seconds)
+        f = f.f_back
+    t0 = time.monotonic()
+    try:
+        return _sleep(seconds)
+    finally:
+        _total[0] += time.monotonic() - t0
+        with open(_file, "w") as out:
+            out.write("%.1f\n" % _total[0])
+
+
+if _file:
+    time.sleep = _counted
+PY
+}
+
 # One script under one runtime: its log, and "exit-status seconds".
 run_one() {
   local rt=$1 s=$2 name res log db t0 t1 rc=0 img=$image mod=$1
@@ -120,10 +154,10 @@ run_one() {
   log=$out/$rt/$s.log
   res=$out/$rt/$s.res
   db=$out/$rt/$s.db
-  rm -rf "$db" "$log" "$res"
+  rm -rf "$db" "$log" "$res" "$out/$rt/$s.sleep"
   say "$rt: $s"
   t0=$(date +%s.%N)
-  (cd "$dir" && timeout -k 30 "$limit" python3 "./$s" --runtime "$mod" --image "$img" \
+  (cd "$dir" && PYTHONPATH=$out/pyhook${PYTHONPATH:+:$PYTHONPATH} LVC_SLEEP_FILE=$out/$rt/$s.sleep timeout -k 30 "$limit" python3 "./$s" --runtime "$mod" --image "$img" \
       --prefix "$prefix" --clustername "$name" --data_root "$db" \
       --tada_addr 127.0.0.1:9862) >"$log" 2>&1 || rc=$?
   t1=$(date +%s.%N)
@@ -161,14 +195,15 @@ remove_cluster() {
   rm -rf "$HOME/.lvc/ldms-test/$n"
 }
 
-# "exit-status seconds passed/failed/skipped" of a script under a runtime.
+# "exit-status seconds passed/failed/skipped sleep-seconds" of a script
+# under a runtime.
 result() {
   [ -f "$out/$1/$2.res" ] || return 0
-  echo "$(cat "$out/$1/$2.res") $(counts "$out/$1/$2.log")"
+  echo "$(cat "$out/$1/$2.res") $(counts "$out/$1/$2.log") $(cat "$out/$1/$2.sleep" 2>/dev/null || echo -)"
 }
 
 report() {
-  local s tl=0 td=0 both=0
+  local s tl=0 td=0 tsl=0 both=0
   {
     echo "# ldms-test's scripts on lvc"
     echo
@@ -177,7 +212,7 @@ report() {
     echo "and then with the suite's own \`--runtime docker\`: same node image ($image),"
     echo "same OVIS ($prefix), this machine, one runtime after the other."
     echo
-    echo "- lvc: $(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)"
+    echo "- lvc: $(cat "$out/lvc.version" 2>/dev/null || echo unknown)"
     echo "- ldms-test: $(git -C "$dir" log -1 --format='%h %s' 2>/dev/null | cut -c1-60 || echo unknown)"
     echo "- ldmsd: $("$prefix/sbin/ldmsd" -V 2>&1 | grep -m1 -i 'version' | sed 's/^ *//' || true)"
     cat "$out/docker.notes" 2>/dev/null || true
@@ -185,24 +220,41 @@ report() {
       "Docker $(docker version -f '{{.Server.Version}}' 2>/dev/null || echo '?')"
     echo
     echo "Assertions are counted from the scripts' TADA log lines (passed / failed /"
-    echo "skipped); \"exit\" is the script's exit status; time is the script's wall time."
+    echo "skipped); \"exit\" is the script's exit status; time is the script's wall time;"
+    echo "\"sleeps\" is the time the script itself (with LDMS_Test.py and TADA.py, not the"
+    echo "runtime module) spent in time.sleep, the smaller of its two runs: a floor no"
+    echo "runtime goes below. The last column compares the runtimes on the rest."
     echo
-    echo "| script | lvc p/f/s | lvc exit | lvc s | docker p/f/s | docker exit | docker s | lvc/docker |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| script | lvc p/f/s | lvc exit | lvc s | docker p/f/s | docker exit | docker s | lvc/docker | sleeps s | lvc/docker less sleeps |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
     for s in $scripts; do
-      local l d lp=- le=- lt=- dp=- de=- dt=- ratio=-
+      local l d lp=- le=- lt=- ls=- dp=- de=- dt=- ds=- ratio=- net=- sl=-
       l=$(result lvc "$s"); d=$(result docker "$s")
-      [ -z "$l" ] || read -r le lt lp <<<"$l"
-      [ -z "$d" ] || read -r de dt dp <<<"$d"
+      [ -z "$l" ] || read -r le lt lp ls <<<"$l"
+      [ -z "$d" ] || read -r de dt dp ds <<<"$d"
       if [ -n "$l" ] && [ -n "$d" ]; then
+        # The script's sleeps: the smaller of the two runs' (a faster
+        # runtime polls less; a run without the count has none), counted
+        # against both.
+        case "$ls/$ds" in
+          -/-) sl=0 ;;
+          -/*) sl=$ds ;;
+          */-) sl=$ls ;;
+          *) sl=$(echo "if ($ls < $ds) $ls else $ds" | bc) ;;
+        esac
         ratio=$(echo "scale=2; $lt / $dt" | bc)
-        tl=$(echo "$tl + $lt" | bc); td=$(echo "$td + $dt" | bc); both=$((both + 1))
+        net=$(echo "scale=2; ($lt - $sl) / ($dt - $sl)" | bc)
+        tl=$(echo "$tl + $lt" | bc); td=$(echo "$td + $dt" | bc); tsl=$(echo "$tsl + $sl" | bc)
+        both=$((both + 1))
       fi
-      echo "| $s | $lp | $le | $lt | $dp | $de | $dt | $ratio |"
+      echo "| $s | $lp | $le | $lt | $dp | $de | $dt | $ratio | $sl | $net |"
     done
-    local tr=-
-    [ "$both" -gt 0 ] && tr=$(echo "scale=2; $tl / $td" | bc)
-    echo "| **the $both scripts run under both** | | | **$tl** | | | **$td** | **$tr** |"
+    local tr=- tn=-
+    if [ "$both" -gt 0 ]; then
+      tr=$(echo "scale=2; $tl / $td" | bc)
+      tn=$(echo "scale=2; ($tl - $tsl) / ($td - $tsl)" | bc)
+    fi
+    echo "| **the $both scripts run under both** | | | **$tl** | | | **$td** | **$tr** | **$tsl** | **$tn** |"
     echo
     echo "## Scripts that fail the same way under both runtimes here"
     echo
@@ -229,6 +281,7 @@ if [ "${LDMS_TEST_REPORT:-}" != 1 ]; then
   hack/ensure-docker.sh
   LVC_IMAGE=$image hack/build-image.sh
   hack/build.sh
+  git describe --always --dirty >"$out/lvc.version" 2>/dev/null || echo unknown >"$out/lvc.version"
   export PATH=$top/bin:$PATH
   plugin=$dir/runtime/lvc.py
   had_plugin=0
@@ -236,6 +289,7 @@ if [ "${LDMS_TEST_REPORT:-}" != 1 ]; then
   lvc ldms-test install "$dir" >/dev/null
   trap 'rm -f "$dir/runtime/docker_capped.py"; [ "$had_plugin" = 1 ] || rm -f "$plugin"' EXIT
   case " $runtimes " in *" docker "*) prepare_docker_runtime ;; esac
+  write_sleep_hook
   for rt in $runtimes; do
     mkdir -p "$out/$rt"
     for s in $scripts; do
