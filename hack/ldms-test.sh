@@ -113,8 +113,8 @@ both_fail="ldmsd_long_config_test|assertion 3: ldmsctl does not deliver a config
 ldmsd_stream_status_test|this ldmsd (OVIS-4) names a local publisher [::ffff:127.0.0.1]:PORT where the script expects 127.0.0.1:PORT, and the aggregator's stream_status lists only the first producer, so the script stops at a KeyError"
 
 # A sitecustomize for the scripts' python: it adds up the seconds they, their
-# LDMS_Test.py and TADA.py sleep (time.sleep; the runtime module's own do not
-# count) into LVC_SLEEP_FILE, rewritten at each sleep since the scripts end
+# LDMS_Test.py and TADA.py sleep (time.sleep called from the runtime module
+# does not count) into LVC_SLEEP_FILE, rewritten at each sleep since the scripts end
 # with os._exit. Those seconds are a floor no runtime goes below.
 write_sleep_hook() {
   mkdir -p "$out/pyhook"
@@ -127,11 +127,10 @@ _sleep, _total, _file = time.sleep, [0.0], os.environ.get("LVC_SLEEP_FILE")
 
 
 def _counted(seconds):
-    f = sys._getframe(1)
-    while f is not None:
-        if os.sep + "runtime" + os.sep in f.f_code.co_filename:
-            return _sleep(seconds)
-        f = f.f_back
+    # The runtime module's own sleeps are the runtime's time; the base
+    # class's, even when the runtime calls it (from threads, say), are not.
+    if os.sep + "runtime" + os.sep in sys._getframe(1).f_code.co_filename:
+        return _sleep(seconds)
     t0 = time.monotonic()
     try:
         return _sleep(seconds)
@@ -142,6 +141,8 @@ def _counted(seconds):
 
 
 if _file:
+    with open(_file, "w") as out:
+        out.write("0.0\n")
     time.sleep = _counted
 PY
 }
