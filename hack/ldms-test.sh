@@ -52,9 +52,9 @@ multi_store_avro_kafka_test|a Kafka broker and libserdes/avro, which Debian book
 ldms_stream_avro_ser_test|libserdes/avro, which Debian bookworm lacks
 multi_store_sos_test|SOS (ovis-hpc/sos), built beside OVIS; not built here
 store_app_test|SOS (ovis-hpc/sos), built beside OVIS; not built here
-maestro_cfg_test|maestro with etcd; lvc does not run etcd yet
-maestro_raft_test|maestro with etcd; lvc does not run etcd yet
-maestro_schema_registry_test|maestro with etcd; lvc does not run etcd yet
+maestro_cfg_test|maestro (ovis-hpc/maestro) and SOS, neither built here (lvc runs its etcd daemons)
+maestro_raft_test|maestro (ovis-hpc/maestro) and SOS, neither built here (lvc runs its etcd daemons)
+maestro_schema_registry_test|maestro (ovis-hpc/maestro) and SOS, neither built here (lvc runs its etcd daemons)
 ldms_ipv6_test|an IPv6 overlay network; lvc does not make one yet"
 
 # The docker runtime as this machine lets it run, as ldms-test's own notes
@@ -147,6 +147,10 @@ if _file:
 PY
 }
 
+# Why a script ends differently under the two runtimes here, printed when
+# it does.
+one_fail="spank_notifier_test|no job runs under the docker runtime: ldms-test's own slurm.conf gives each node the spec's cpu_per_node (4) CPUs and lacks SlurmdParameters=config_overrides, so slurmctld marks these 2-CPU nodes invalid; the lvc plugin's slurm_conf is lvc's slurm.conf, which has it. Under lvc it passed 31 of 31 in two of four runs on 2026-12-02 and missed the task_exit events of its 8- or 27-task job in the other two (cause not established; those jobs put 8 and 27 tasks on 2 cores)"
+
 # One script under one runtime: its log, and "exit-status seconds".
 run_one() {
   local rt=$1 s=$2 name res log db t0 t1 rc=0 img=$image mod=$1
@@ -233,7 +237,7 @@ report() {
       l=$(result lvc "$s"); d=$(result docker "$s")
       [ -z "$l" ] || read -r le lt lp ls <<<"$l"
       [ -z "$d" ] || read -r de dt dp ds <<<"$d"
-      if [ -n "$l" ] && [ -n "$d" ]; then
+      if [ -n "$l" ] && [ -n "$d" ] && [ "$le $lp" = "$de $dp" ]; then
         # The script's sleeps: the smaller of the two runs' (a faster
         # runtime polls less; a run without the count has none), counted
         # against both.
@@ -255,15 +259,30 @@ report() {
       tr=$(echo "scale=2; $tl / $td" | bc)
       tn=$(echo "scale=2; ($tl - $tsl) / ($td - $tsl)" | bc)
     fi
-    echo "| **the $both scripts run under both** | | | **$tl** | | | **$td** | **$tr** | **$tsl** | **$tn** |"
+    echo "| **the $both scripts that end the same under both** | | | **$tl** | | | **$td** | **$tr** | **$tsl** | **$tn** |"
+    echo
+    echo "Times are compared, and added up, only where both runtimes ran the"
+    echo "same assertions to the same end."
     echo
     echo "## Scripts that fail the same way under both runtimes here"
     echo
     echo "$both_fail" | while IFS='|' read -r s why; do
       local l d
       l=$(result lvc "$s"); d=$(result docker "$s")
-      if [ -n "$l" ] && [ -n "$d" ] && [ "${l##* }" = "${d##* }" ] && [[ ${l##* } != */0/* ]]; then
-        echo "- $s (${l##* } under both): $why"
+      local lp dp
+      lp=$(echo "$l" | cut -d' ' -f3); dp=$(echo "$d" | cut -d' ' -f3)
+      if [ -n "$l" ] && [ -n "$d" ] && [ "$lp" = "$dp" ] && [[ $lp != */0/* ]]; then
+        echo "- $s ($lp under both): $why"
+      fi
+    done
+    echo
+    echo "## Scripts that end differently under the two runtimes here"
+    echo
+    echo "$one_fail" | while IFS='|' read -r s why; do
+      local l d
+      l=$(result lvc "$s"); d=$(result docker "$s")
+      if [ -n "$l" ] && [ -n "$d" ] && [ "$(echo "$l" | cut -d' ' -f1,3)" != "$(echo "$d" | cut -d' ' -f1,3)" ]; then
+        echo "- $s (lvc $(echo "$l" | cut -d' ' -f3), docker $(echo "$d" | cut -d' ' -f3)): $why"
       fi
     done
     echo
