@@ -15,7 +15,7 @@ as the script wrote it (templates, "!extends", %attr%), plus `restart: never`
 directory, in a directory of its own per cluster (DIR/NAME: manifest.json,
 spec.json, lvc's clusters/ and status/; DIR defaults to ~/.lvc/ldms-test),
 and drives lvc through its command line: `lvc render -f` checks that lvc
-can run the spec (it refuses etcd, IPv6, binds, tmpfs, atstart at
+can run the spec (it refuses IPv6, binds, tmpfs, atstart at
 once), `lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
 nodes, `lvc exec` runs each command (one lvc process per call), `lvc delete`
 removes it. A directory per cluster lets scripts run side by side: `lvc up`
@@ -543,8 +543,8 @@ class LvcCluster(LDMSDCluster):
         return self._spec
 
     # -- the base class's node-by-node loops, all nodes at once -------------
-    # Each lvc exec costs the engine's exec (about 60 ms here); the base
-    # class's loops over the nodes pay it node after node.
+    # Each lvc exec costs about 65 ms here, the engine's exec most of it;
+    # the base class's loops over the nodes pay it node after node.
 
     def _each(self, fn):
         """fn(container) for every container at once; raises the first error."""
