@@ -439,7 +439,7 @@ class LvcCluster(LDMSDCluster):
             json.dump(cls.manifest(spec), f, indent=1)
         os.replace(path + ".tmp", path)
         # lvc render builds the plan without the engine: what lvc does not
-        # run (etcd, munge domains, ...) fails here at once, where lvc up
+        # run (IPv6, binds, ...) fails here at once, where lvc up
         # would wait for its timeout.
         rc, _, err = _run(_lvc(ln, "render", "-f", path), merge=False)
         if rc:

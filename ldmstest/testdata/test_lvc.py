@@ -242,11 +242,11 @@ class PluginTest(unittest.TestCase):
 
     def test_create_refuses_what_lvc_cannot_run_before_up(self):
         with open(self.answers, "w") as f:
-            json.dump([{"sub": "render", "rc": 1, "stderr": "lvc: spec.nodes[0].daemons[1].dom: "
-                        "munge domains other than the default: not supported by lvc yet\n"}], f)
+            json.dump([{"sub": "render", "rc": 1, "stderr": "lvc: spec.ipv6: "
+                        "IPv6 cluster networks: not supported by lvc yet\n"}], f)
         with self.assertRaises(RuntimeError) as e:
             lvc.LvcCluster._create(SPEC)
-        self.assertIn("munge domains", str(e.exception))
+        self.assertIn("spec.ipv6", str(e.exception))
         self.assertEqual([c["argv"][4] for c in self.calls()], ["render"])
         self.assertFalse(os.path.exists(os.path.join(self.base, NAME)))
 
