@@ -16,7 +16,9 @@ import (
 const (
 	KeyPath = "/etc/munge/munge.key"
 	User    = "munge"
-	Log     = "/var/log/munge/munged.out"
+	// OwnLog is the default domain's own log; lvc sends a munged's
+	// stdio to /var/log/munge/NAME.out beside it.
+	OwnLog = "/var/log/munge/munged.log"
 )
 
 // Key derives the cluster's 1024-byte munge key from its secret: every
@@ -46,12 +48,12 @@ func (mungedKind) Service() string { return v1.ServiceMunged }
 
 func (mungedKind) Plan(c *kind.Cluster, n *kind.Node) ([]kind.Daemon, []kind.File) {
 	if !c.NodeFormat {
-		return []kind.Daemon{daemon("munged", Argv(), Pre, "/var/log/munge/munged.log")}, nil
+		return []kind.Daemon{daemon("munged", Argv(), Pre, OwnLog)}, nil
 	}
 	var ds []kind.Daemon
 	var files []kind.File
 	for _, s := range declared(c, n) {
-		name, argv, pre, keyFile, log := s.Name, Argv(), Pre, KeyPath, "/var/log/munge/munged.log"
+		name, argv, pre, keyFile, log := s.Name, Argv(), Pre, KeyPath, OwnLog
 		if s.Dom != "" {
 			// ldms-test's layout: /munge/DOM/{key,sock,pid}; the base
 			// class's Munged finds it running by that pid file.
@@ -104,8 +106,7 @@ func declared(c *kind.Cluster, n *kind.Node) []v1.NodeDaemon {
 	return append([]v1.NodeDaemon{{Name: name, Type: v1.DaemonMunged}}, ds...)
 }
 
-// daemon is a munged named name; its stdio goes to /var/log/munge/NAME.out
-// (Log for the default one), beside its own log.
+// daemon is a munged named name, its own log at log.
 func daemon(name string, argv []string, pre, log string) kind.Daemon {
 	return kind.Daemon{Name: name, Kind: "munged", Exe: "munged", Pre: pre, Argv: argv, Restart: v1.RestartAlways,
 		Logs: []string{"/var/log/munge/" + name + ".out", log}, Hash: kind.HashArgv(argv)}
