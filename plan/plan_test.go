@@ -36,6 +36,18 @@ func load(t *testing.T, file string) *v1.LDMSDCluster {
 	return docs[0].Cluster
 }
 
+// buildNodes builds the plan of an ldms-test format cluster name whose
+// spec.nodes is the YAML list nodes.
+func buildNodes(t *testing.T, name, nodes string) *Plan {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), name+".yaml")
+	spec := "apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: " + name + "}\nspec:\n  nodes:\n" + nodes
+	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return build(t, file)
+}
+
 func build(t *testing.T, file string) *Plan {
 	t.Helper()
 	p, err := Build(load(t, file))
@@ -381,13 +393,7 @@ func TestNodeFormatMungeDomains(t *testing.T) {
 		t.Errorf("agg-2 munged daemons %q, want %q", names, want)
 	}
 	// A domain without a key uses the cluster's (the default domain's file).
-	file := filepath.Join(t.TempDir(), "keyless.yaml")
-	spec := "apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: keyless}\nspec:\n  nodes:\n" +
-		"  - hostname: n1\n    daemons: [{name: m, type: munged, dom: d1}]\n"
-	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p = build(t, file)
+	p = buildNodes(t, "keyless", "  - hostname: n1\n    daemons: [{name: m, type: munged, dom: d1}]\n")
 	if d := p.Nodes[0].Daemons[0]; d.Kind != "munged" || !slices.Contains(d.Argv, "--key-file=/etc/munge/munge.key") || len(p.Nodes[0].Files) != 0 {
 		t.Errorf("keyless domain: %s argv %q, files %v; want the cluster key and no key file", d.Name, d.Argv, p.Nodes[0].Files)
 	}
@@ -417,15 +423,10 @@ func TestNodeFormatSlurmImpliesMunged(t *testing.T) {
 // etcd daemons (maestro's tests) form one etcd cluster of the nodes that
 // declare them, named by hostname, as ldms-test's start_etcd starts it.
 func TestNodeFormatEtcd(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "etcd.yaml")
-	spec := "apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: et}\nspec:\n  nodes:\n" +
-		"  - {hostname: e1, daemons: [{name: etcd, type: etcd}, {name: sshd, type: sshd}]}\n" +
-		"  - {hostname: e2, daemons: [{name: kv, type: etcd}]}\n" +
-		"  - {hostname: head, daemons: [{name: sshd, type: sshd}]}\n"
-	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := build(t, file)
+	p := buildNodes(t, "et",
+		"  - {hostname: e1, daemons: [{name: etcd, type: etcd}, {name: sshd, type: sshd}]}\n"+
+			"  - {hostname: e2, daemons: [{name: kv, type: etcd}]}\n"+
+			"  - {hostname: head, daemons: [{name: sshd, type: sshd}]}\n")
 	if !slices.Contains(p.Services, "etcd") {
 		t.Errorf("services %q lack etcd", p.Services)
 	}
