@@ -187,6 +187,19 @@ def _argv(cmd, shell):
     return shlex.split(cmd)
 
 
+# exec_run's command writes into a file on the node, which the shell prints
+# once the command has ended. A child the command leaves running (ldmsd,
+# munged, `cmd &`) then holds that file and not the exec's stream: the
+# engine waits up to 2 s for such a stream to close after the command ends,
+# and holds the container's next exec until it does.
+_CAPTURE = ('f=/tmp/.lvc-exec.$$; "$@" >"$f" 2>&1; r=$?; '
+            'cat "$f"; rm -f "$f"; exit $r')
+
+
+def _captured(argv):
+    return ["/bin/bash", "-c", _CAPTURE, "lvc-exec"] + argv
+
+
 class LvcTTY(LDMSDContainerTTY):
     """A command run by `lvc exec -i -t` on a pseudo-terminal of ours."""
 
@@ -291,7 +304,8 @@ class LvcContainer(LDMSDContainer):
     def exec_run(self, cmd, env=None, user=None):
         if self._defer(self.exec_run, cmd, env=env, user=user):
             return 0, ""
-        rc, out, _ = _run(self._exec(_argv(cmd, True), env=env, user=user))
+        rc, out, _ = _run(self._exec(_captured(_argv(cmd, True)), env=env,
+                                     user=user))
         return rc, out
 
     def _defer(self, method, *args, **kwargs):

@@ -8,7 +8,9 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -318,7 +320,8 @@ class PluginTest(unittest.TestCase):
         rc, out = self.node().exec_run("pgrep -c ldmsd")
         self.assertEqual((rc, out), (1, "0\nwarn\n"))
         self.assertEqual(self.last("exec")["argv"], self.dirs() + [
-            "exec", NAME, "node-1", "--", "/bin/bash", "-c", "pgrep -c ldmsd"])
+            "exec", NAME, "node-1", "--", "/bin/bash", "-c", lvc._CAPTURE, "lvc-exec",
+            "/bin/bash", "-c", "pgrep -c ldmsd"])
 
     def test_exec_run_list_env_user(self):
         self.answer([{"sub": "exec", "stdout": "ok"}])
@@ -328,7 +331,24 @@ class PluginTest(unittest.TestCase):
         self.assertEqual((rc, out), (0, "ok"))
         self.assertEqual(self.last("exec")["argv"], self.dirs() + [
             "exec", "-u", "munge", "-e", "A=1", "-e", "B=x y=z", "-e", "N=5",
-            NAME, "agg-2", "--", "ldmsd", "-x", "sock:10000"])
+            NAME, "agg-2", "--", "/bin/bash", "-c", lvc._CAPTURE, "lvc-exec",
+            "ldmsd", "-x", "sock:10000"])
+
+    def test_exec_run_capture_frees_the_stream(self):
+        # What exec_run runs on the node, run here: output in the order
+        # written, the command's exit status, and a stream that closes when
+        # the command ends although a child it started runs on.
+        p = subprocess.Popen(["/bin/bash", "-c", lvc._CAPTURE, "lvc-exec", "/bin/bash", "-c",
+                              "echo out; echo err >&2; echo out2; sleep 300 & echo $! >&2; exit 3"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            out, _ = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            self.fail("the stream stayed open while the command's child ran")
+        lines = out.decode().splitlines()
+        os.kill(int(lines[3]), signal.SIGTERM)
+        self.assertEqual((p.returncode, lines[:3]), (3, ["out", "err", "out2"]))
 
     def test_exec_run_env_as_list(self):
         self.answer([{"sub": "exec"}])
