@@ -29,7 +29,7 @@ type daemonSpec struct {
 	// that), and is kept in the status's annotations.
 	peers   string
 	restart string
-	// match, when set, is the daemon's whole command line: several
+	// match, when set, is the daemon's command line in the process table: several
 	// daemons of its program run on its node, and only this tells them
 	// apart in the process table.
 	match string

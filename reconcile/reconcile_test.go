@@ -315,3 +315,24 @@ func TestReconcileStartsSlurmctldBeforeSlurmd(t *testing.T) {
 		t.Errorf("idle reconcile ran %d listening checks, want 0", f.rt.Calls()["check"])
 	}
 }
+
+// Several munged on a node are told apart by their command lines, which
+// the process table shows without the setpriv that starts them.
+func TestReconcileFindsEachMungedDomain(t *testing.T) {
+	f := newFixture(t)
+	f.manifestYAML("c", `  nodes:
+  - hostname: agg
+    daemons:
+    - {name: munged1, type: munged, dom: dom1}
+    - {name: munged2, type: munged, dom: dom2}
+`)
+	st := f.reconcile("c")
+	for _, d := range st.Status.Nodes[0].Daemons {
+		if d.State != v1.DaemonRunning || d.PID == 0 {
+			t.Errorf("%s = %s pid %d (%s), want running", d.Name, d.State, d.PID, d.LastError)
+		}
+	}
+	if n := f.rt.Calls()["start"]; n != 2 {
+		t.Errorf("%d starts, want 2", n)
+	}
+}

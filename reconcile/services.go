@@ -301,7 +301,13 @@ func newDaemonSpec(n *plan.Node, d plan.Daemon, peers string) daemonSpec {
 		}
 	}
 	if same > 1 {
-		spec.match = strings.Join(d.Argv, " ")
+		// From the program on: a wrapper (setpriv) execs it, so the
+		// process table shows the program's own command line.
+		argv := d.Argv
+		if i := slices.IndexFunc(argv, func(a string) bool { return engine.Program(a) == d.Exe }); i > 0 {
+			argv = argv[i:]
+		}
+		spec.match = strings.Join(argv, " ")
 	}
 	return spec
 }
