@@ -188,45 +188,48 @@ func (c *Cluster) Scancel(ctx context.Context, job int) error {
 }
 
 // StopDaemon stops a daemon on a node on purpose: it stays down across
-// resyncs and controller restarts until StartDaemon.
-func (c *Cluster) StopDaemon(ctx context.Context, node, daemon string) error {
-	ct, err := c.Container(ctx, node)
-	if err != nil {
-		return err
-	}
-	if err := c.client.status.SetStopped(c.Name, ct.Hostname+"/"+daemon, true); err != nil {
-		return err
-	}
-	_, err = ct.Exec(ctx, "pkill", "-x", daemon)
-	return err
+// resyncs and controller restarts until StartDaemon. It returns once the
+// status says it is stopped: the controller kills it, or this call does
+// when none runs, the way the reconciler tells that daemon from others of
+// its program.
+func (c *Cluster) StopDaemon(ctx context.Context, node, daemon string, timeout time.Duration) error {
+	return c.setStopped(ctx, node, daemon, true, timeout)
 }
 
 // StartDaemon undoes StopDaemon and waits until the daemon runs again:
 // the controller starts it, or this call does when none runs.
 func (c *Cluster) StartDaemon(ctx context.Context, node, daemon string, timeout time.Duration) error {
+	return c.setStopped(ctx, node, daemon, false, timeout)
+}
+
+func (c *Cluster) setStopped(ctx context.Context, node, daemon string, stop bool, timeout time.Duration) error {
 	ct, err := c.Container(ctx, node)
 	if err != nil {
 		return err
 	}
-	if err := c.client.status.SetStopped(c.Name, ct.Hostname+"/"+daemon, false); err != nil {
+	if err := c.client.status.SetStopped(c.Name, ct.Hostname+"/"+daemon, stop); err != nil {
 		return err
+	}
+	want := v1.DaemonRunning
+	if stop {
+		want = v1.DaemonStopped
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	running := func(st *v1.LDMSDCluster) bool {
+	reached := func(st *v1.LDMSDCluster) bool {
 		d := st.Daemon(ct.Hostname, daemon)
-		return d != nil && d.State == v1.DaemonRunning
+		return d != nil && d.State == want
 	}
 	if release, err := c.client.status.Lock(); err == nil {
-		// Until the daemon runs, not until Ready: another daemon may be
+		// Until the daemon is so, not until Ready: another daemon may be
 		// stopped on purpose.
-		err := c.client.converge(ctx, c.Name, running)
+		err := c.client.converge(ctx, c.Name, reached)
 		release()
 		if err != nil {
 			return err
 		}
 	}
-	return c.waitFor(ctx, nil, running)
+	return c.waitFor(ctx, nil, reached)
 }
 
 // Remove deletes the cluster (manifest, objects, status).

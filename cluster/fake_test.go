@@ -67,7 +67,7 @@ func TestUpGetRemoveOverFake(t *testing.T) {
 	}
 
 	// A daemon stopped on purpose stays down; started, it runs again.
-	if err := cl.StopDaemon(ctx, "a-1", "sshd"); err != nil {
+	if err := cl.StopDaemon(ctx, "a-1", "sshd", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if ps := rt.Processes("c-1"); len(ps) != 1 {
@@ -89,5 +89,60 @@ func TestUpGetRemoveOverFake(t *testing.T) {
 	}
 	if cs, _ := rt.Containers(ctx, ""); len(cs) != 0 {
 		t.Errorf("containers after Remove: %v", cs)
+	}
+}
+
+// Daemons a spec names, several of one program on a node: StopDaemon
+// stops the one named and leaves the other running.
+func TestStopDaemonByItsSpecName(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	rt := enginetest.NewFake()
+	client, err := cluster.New(ctx, cluster.Options{Runtime: rt, ManifestsDir: filepath.Join(dir, "clusters"), StatusDir: filepath.Join(dir, "status")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	docs := v1.Load("c.yaml", []byte(`apiVersion: lvc/v1
+kind: LDMSDCluster
+metadata: {name: c}
+spec:
+  nodes:
+  - hostname: agg
+    daemons:
+    - {name: munged1, type: munged, dom: dom1}
+    - {name: munged2, type: munged, dom: dom2}
+`))
+	if err := v1.Errors(docs).Err(); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.Up(ctx, docs[0].Cluster, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mungeds := func() []string {
+		var out []string
+		for _, p := range rt.Processes("c-1") {
+			if strings.Contains(p.Command, "munged") {
+				out = append(out, p.Command)
+			}
+		}
+		return out
+	}
+	if err := cl.StopDaemon(ctx, "agg", "munged2", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if ps := mungeds(); len(ps) != 1 || !strings.Contains(ps[0], "/munge/dom1/") {
+		t.Errorf("munged after stopping munged2 = %q, want dom1's only", ps)
+	}
+	st, _ := cl.Status()
+	if d := st.Daemon("agg", "munged2"); d == nil || d.State != v1.DaemonStopped {
+		t.Errorf("munged2 = %+v, want Stopped", d)
+	}
+	if err := cl.StartDaemon(ctx, "agg", "munged2", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if ps := mungeds(); len(ps) != 2 {
+		t.Errorf("munged after starting munged2 = %q, want two", ps)
 	}
 }

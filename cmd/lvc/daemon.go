@@ -18,10 +18,11 @@ func newStopCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stop NAME NODE DAEMON",
 		Short: "Stop a daemon on a node on purpose (fault injection); it stays down until lvc start",
-		Long: `stop kills DAEMON (sshd, munged, slurmctld, slurmd or ldmsd) on NODE, a
-hostname or alias, and marks it stopped in the status directory, so that
-neither lvc-controller nor lvc up restarts it until lvc start. It returns
-once the process is gone.`,
+		Long: `stop marks DAEMON on NODE (a hostname or alias) stopped in the status
+directory and kills it, so that neither lvc-controller nor lvc up restarts it
+until lvc start. DAEMON is its name as lvc describe lists it: sshd, munged,
+slurmctld, slurmd, ldmsd, or the name a spec in the ldms-test format gives it
+(such as sampler-daemon). It returns once the status says it is stopped.`,
 		Example:           `  lvc stop ldms_slurm sampler-1 ldmsd`,
 		Args:              cobra.ExactArgs(3),
 		ValidArgsFunction: completeClusterNode(g),
@@ -32,10 +33,10 @@ once the process is gone.`,
 				return err
 			}
 			defer c.Close()
-			if err := c.Cluster(args[0]).StopDaemon(ctx, ct.Hostname, args[2]); err != nil {
-				return err
-			}
-			if err := waitGone(ctx, ct, args[2], timeout); err != nil {
+			if err := c.Cluster(args[0]).StopDaemon(ctx, ct.Hostname, args[2], timeout); err != nil {
+				if isTimeout(err) {
+					return fmt.Errorf("%s/%s not stopped after %s: %w", ct.Hostname, args[2], timeout, err)
+				}
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s/%s stopped\n", ct.Hostname, args[2])
@@ -112,24 +113,4 @@ func daemonNode(ctx context.Context, g *globalOptions, args []string) (*cluster.
 		return nil, nil, fmt.Errorf("%s of %s runs no daemon %q (it runs: %s)", ct.Hostname, args[0], args[2], strings.Join(known, ", "))
 	}
 	return c, ct, nil
-}
-
-// waitGone waits until no process named daemon runs on the node.
-func waitGone(ctx context.Context, ct *cluster.Container, daemon string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for pause := 20 * time.Millisecond; ; pause = min(2*pause, 500*time.Millisecond) {
-		r, err := ct.Pgrep(ctx, "-x", daemon)
-		if err != nil {
-			return err
-		}
-		if r.ExitCode != 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s/%s still runs after %s", ct.Hostname, daemon, timeout)
-		case <-time.After(pause):
-		}
-	}
 }
