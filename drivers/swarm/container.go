@@ -64,11 +64,6 @@ func (e *Engine) EnsureContainer(ctx context.Context, spec ContainerSpec) (Conta
 		CapAdd:        spec.CapAdd,
 		CapDrop:       spec.CapDrop,
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
-		// The engine turns IPv6 off in containers of an IPv4 network. A host
-		// has it, and localhost resolves to ::1 first: ldmsd counts a
-		// publisher on ::1 as local, but one on ::ffff:127.0.0.1 (what it
-		// sees without IPv6) as remote.
-		Sysctls: map[string]string{"net.ipv6.conf.all.disable_ipv6": "0"},
 	}
 	for _, m := range spec.Mounts {
 		mode := "rw"

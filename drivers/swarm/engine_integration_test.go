@@ -60,18 +60,6 @@ func TestIntegrationNodesResolveEachOther(t *testing.T) {
 	}
 }
 
-func TestIntegrationLocalhostIsIPv6FirstAsOnAHost(t *testing.T) {
-	e := testenv.Engine(t)
-	_, cs := twoNodes(t, e)
-	r, err := e.Exec(t.Context(), cs[0].ID, swarm.ExecOptions{Argv: []string{"getent", "ahosts", "localhost"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.ExitCode != 0 || !strings.HasPrefix(string(r.Stdout), "::1 ") {
-		t.Errorf("getent ahosts localhost = %d %q, want ::1 first", r.ExitCode, r.Stdout)
-	}
-}
-
 func TestIntegrationExecExitCodeAndStreams(t *testing.T) {
 	e := testenv.Engine(t)
 	_, cs := twoNodes(t, e)
