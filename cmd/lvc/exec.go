@@ -26,7 +26,11 @@ func newExecCommand(g *globalOptions) *cobra.Command {
 sampler-1, or a container name) of cluster NAME, with the container's
 environment and the variables -e sets. Its stdout and stderr go to lvc's,
 and lvc exits with its exit code. -i forwards lvc's standard input; -i -t
-gives an interactive terminal, as docker exec -it does.`,
+gives an interactive terminal, as docker exec -it does.
+
+On a local engine the node's exec agent runs the command (a fork, not an
+engine exec) with lvc's own stdin, stdout and stderr; children it leaves
+running keep them, as over ssh. LVC_AGENT=none uses the engine's exec.`,
 		Example: `  lvc exec mycluster sampler-1 -- ldms_ls -x sock -p 10000 -l
   lvc exec -e ZAP_POOLS=8 mycluster agg-2 -- ldmsd_controller --port 10000
   lvc exec -it mycluster node-1 -- bash`,

@@ -72,6 +72,7 @@ func (e *Engine) EnsureContainer(ctx context.Context, spec ContainerSpec) (Conta
 		}
 		host.Binds = append(host.Binds, m.Source+":"+m.Target+":"+mode)
 	}
+	host.Binds = append(host.Binds, e.agentBinds(spec.Name)...)
 	netcfg := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
 		spec.Network: {Aliases: append([]string{spec.Hostname}, spec.Aliases...)},
 	}}
@@ -107,6 +108,7 @@ func (e *Engine) EnsureContainer(ctx context.Context, spec ContainerSpec) (Conta
 	if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		return Container{}, fmt.Errorf("start container %q: %w", spec.Name, err)
 	}
+	e.startAgent(ctx, id, spec.Name)
 	return e.inspectContainer(ctx, id)
 }
 
@@ -142,6 +144,7 @@ func (e *Engine) RemoveContainer(ctx context.Context, id string) error {
 	if err != nil && !cerrdefs.IsNotFound(err) && !strings.Contains(err.Error(), "already in progress") {
 		return fmt.Errorf("remove container %s: %w", id, err)
 	}
+	removeAgent(id)
 	return nil
 }
 

@@ -29,6 +29,7 @@ type Engine struct {
 
 	locks    *keyedMutex // serialises ensures of one object within this process
 	requests *atomic.Int64
+	agent    string // the exec agent program for its containers, "" none
 }
 
 // newEngine makes an Engine over cli; views made by WithOwner share its
@@ -84,6 +85,9 @@ func NewFromEnv(ctx context.Context) (*Engine, error) {
 		return nil, fmt.Errorf("docker engine at %s does not answer: %w (run hack/ensure-docker.sh)", cli.DaemonHost(), err)
 	}
 	e.cli, e.swarmNode = cli, info.Name
+	if strings.HasPrefix(cli.DaemonHost(), "unix://") {
+		e.agent = findAgent() // its containers can bind-mount it from here
+	}
 	return e, nil
 }
 

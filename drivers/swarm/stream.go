@@ -22,6 +22,9 @@ var (
 
 // Stream implements engine.Interactive with docker exec's attach.
 func (e *Engine) Stream(ctx context.Context, id string, o engine.StreamOptions) (int, error) {
+	if code, ok, err := e.streamByAgent(ctx, id, o); ok {
+		return code, err
+	}
 	opts := container.ExecOptions{
 		Cmd:          o.Argv,
 		User:         o.User,

@@ -1,0 +1,111 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+
+	"github.com/go-logr/logr"
+
+	"github.com/ovis-hpc/lvc/engine"
+	"github.com/ovis-hpc/lvc/internal/agent"
+)
+
+// The exec agent (internal/agent) runs in the containers of the local
+// engine: its program is bind-mounted from this host, and its socket
+// directory is agentRoot/NAME here, which agentRoot/ID links to.
+const agentRoot = "/run/lvc/agent"
+
+// EnvAgent names the lvc-agent program to use; "none" turns the agent
+// off. Unset, it is lvc-agent beside this program, when there is one.
+const EnvAgent = "LVC_AGENT"
+
+// findAgent returns the agent program for containers of the local engine,
+// "" when there is none.
+func findAgent() string {
+	p := os.Getenv(EnvAgent)
+	switch p {
+	case "none":
+		return ""
+	case "":
+		exe, err := os.Executable()
+		if err != nil {
+			return ""
+		}
+		p = filepath.Join(filepath.Dir(exe), "lvc-agent")
+	}
+	if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+		return ""
+	}
+	return p
+}
+
+// agentBinds prepares the socket directory of container name and returns
+// the binds that give it the agent; none without an agent.
+func (e *Engine) agentBinds(name string) []string {
+	if e.agent == "" {
+		return nil
+	}
+	dir := filepath.Join(agentRoot, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil // the engine's exec does without
+	}
+	return []string{e.agent + ":" + agent.Program + ":ro", dir + ":" + agent.SocketDir + ":rw"}
+}
+
+// startAgent starts the agent in container id (name) unless one answers
+// there; failing, lvc uses the engine's exec.
+func (e *Engine) startAgent(ctx context.Context, id, name string) {
+	if e.agent == "" {
+		return
+	}
+	link := filepath.Join(agentRoot, id)
+	_ = os.Remove(link)
+	if err := os.Symlink(name, link); err != nil {
+		return
+	}
+	if err := e.Start(ctx, id, []string{agent.Program, agent.Socket}, nil, ""); err != nil {
+		logr.FromContextOrDiscard(ctx).V(1).Info("no exec agent: the engine's exec serves", "container", name, "error", err.Error())
+	}
+}
+
+// removeAgent removes the socket directory of container id.
+func removeAgent(id string) {
+	link := filepath.Join(agentRoot, id)
+	if name, err := os.Readlink(link); err == nil && filepath.Base(name) == name {
+		_ = os.RemoveAll(filepath.Join(agentRoot, name))
+	}
+	_ = os.Remove(link)
+}
+
+// streamByAgent runs o through container id's agent when it has one and
+// o's stdio are files; ok is false when the engine's exec must run it.
+func (e *Engine) streamByAgent(ctx context.Context, id string, o engine.StreamOptions) (code int, ok bool, err error) {
+	if e.agent == "" || o.TTY {
+		return 0, false, nil
+	}
+	stdout, isOut := o.Stdout.(*os.File)
+	stderr, isErr := o.Stderr.(*os.File)
+	if !isOut || !isErr {
+		return 0, false, nil
+	}
+	stdin, isIn := o.Stdin.(*os.File)
+	if o.Stdin == nil {
+		null, err := os.Open(os.DevNull)
+		if err != nil {
+			return 0, false, nil
+		}
+		defer null.Close()
+		stdin, isIn = null, true
+	}
+	if !isIn {
+		return 0, false, nil
+	}
+	req := agent.Request{Argv: o.Argv, Env: o.Env, User: o.User, WorkDir: o.WorkDir}
+	code, err = agent.Run(ctx, filepath.Join(agentRoot, id, filepath.Base(agent.Socket)), req, stdin, stdout, stderr)
+	if errors.Is(err, agent.ErrUnavailable) {
+		return 0, false, nil
+	}
+	return code, true, err
+}

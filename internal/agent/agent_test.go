@@ -1,0 +1,155 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// serveAt starts an agent on a socket of the test's.
+func serveAt(t *testing.T) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	go func() { _ = Serve(sock) }()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if _, err := os.Stat(sock); err == nil {
+			return sock
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("agent socket never appeared")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// runTo runs req with stdout and stderr both into one file, and returns
+// the exit status and what the file holds.
+func runTo(t *testing.T, sock string, req Request) (int, string) {
+	t.Helper()
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	null, _ := os.Open(os.DevNull)
+	defer null.Close()
+	code, err := Run(t.Context(), sock, req, null, out, out)
+	if err != nil {
+		t.Fatalf("Run(%q) = %v", req.Argv, err)
+	}
+	b, _ := os.ReadFile(out.Name())
+	return code, string(b)
+}
+
+func TestRunExitStatusOutputAndEnv(t *testing.T) {
+	sock := serveAt(t)
+	t.Setenv("LVC_AGENT_BASE", "base")
+	code, out := runTo(t, sock, Request{
+		Argv: []string{"sh", "-c", `echo out; echo err >&2; echo "$LVC_AGENT_BASE $A $HOME"; pwd; exit 3`},
+		Env:  []string{"A=over", "HOME=/h"}, WorkDir: "/tmp"})
+	if want := "out\nerr\nbase over /h\n/tmp\n"; code != 3 || out != want {
+		t.Errorf("= %d %q, want 3 %q", code, out, want)
+	}
+}
+
+func TestRunFindsTheCommandOnItsOwnPath(t *testing.T) {
+	sock := serveAt(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "only-here"), []byte("#!/bin/sh\necho found\n"), 0o755)
+	if code, out := runTo(t, sock, Request{Argv: []string{"only-here"}, Env: []string{"PATH=" + dir}}); code != 0 || out != "found\n" {
+		t.Errorf("on its PATH = %d %q, want 0 found", code, out)
+	}
+	if code, out := runTo(t, sock, Request{Argv: []string{"no-such-command-here"}}); code != 126 || !strings.Contains(out, "not found") {
+		t.Errorf("missing command = %d %q, want 126, as the engine answers, and why", code, out)
+	}
+}
+
+func TestRunSignalledIs128PlusSignal(t *testing.T) {
+	sock := serveAt(t)
+	if code, _ := runTo(t, sock, Request{Argv: []string{"sh", "-c", "kill -9 $$"}}); code != 128+9 {
+		t.Errorf("= %d, want 137", code)
+	}
+}
+
+func TestRunAsUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("switching users needs root")
+	}
+	sock := serveAt(t)
+	code, out := runTo(t, sock, Request{Argv: []string{"sh", "-c", "id -u; echo $HOME"}, User: "nobody"})
+	if code != 0 || !strings.HasPrefix(out, "65534\n") {
+		t.Errorf("as nobody = %d %q, want uid 65534", code, out)
+	}
+	if code, out := runTo(t, sock, Request{Argv: []string{"true"}, User: "no-such-user"}); code != 126 || !strings.Contains(out, "no such user") {
+		t.Errorf("unknown user = %d %q, want 126 and why", code, out)
+	}
+}
+
+// A child left running keeps the caller's stdout open, but the call ends
+// with the command.
+func TestRunReturnsWhenTheCommandEnds(t *testing.T) {
+	sock := serveAt(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	null, _ := os.Open(os.DevNull)
+	defer null.Close()
+	code, err := Run(t.Context(), sock, Request{Argv: []string{"sh", "-c", "sleep 300 & echo $!"}}, null, w, w)
+	w.Close()
+	buf := make([]byte, 64)
+	n, _ := r.Read(buf)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(buf[:n])))
+	if pid > 0 {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	if err != nil || code != 0 || pid == 0 {
+		t.Fatalf("= %d, %v, child %q", code, err, buf[:n])
+	}
+}
+
+func TestRunCancelKillsTheCommand(t *testing.T) {
+	sock := serveAt(t)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		for {
+			if b, err := os.ReadFile(pidFile); err == nil && len(b) > 0 {
+				cancel()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	null, _ := os.Open(os.DevNull)
+	defer null.Close()
+	_, err := Run(ctx, sock, Request{Argv: []string{"sh", "-c", "echo $$ > " + pidFile + "; exec sleep 300"}}, null, null, null)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run after cancel = %v, want context.Canceled", err)
+	}
+	b, _ := os.ReadFile(pidFile)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	for deadline := time.Now().Add(30 * time.Second); syscall.Kill(pid, 0) == nil; {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the command (pid %d) still runs 30 s after the cancel", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestRunWithoutAgentIsUnavailable(t *testing.T) {
+	null, _ := os.Open(os.DevNull)
+	defer null.Close()
+	_, err := Run(t.Context(), filepath.Join(t.TempDir(), "none.sock"), Request{Argv: []string{"true"}}, null, null, null)
+	if !errors.Is(err, ErrUnavailable) {
+		t.Errorf("= %v, want ErrUnavailable", err)
+	}
+}
