@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -91,8 +92,8 @@ func TestRunAsUser(t *testing.T) {
 	}
 }
 
-// A child left running keeps the caller's stdout open, but the call ends
-// with the command.
+// A child left running keeps the command's output pipe, not the caller's:
+// the caller's ends with the command (its output up to then delivered).
 func TestRunReturnsWhenTheCommandEnds(t *testing.T) {
 	sock := serveAt(t)
 	r, w, err := os.Pipe()
@@ -104,14 +105,23 @@ func TestRunReturnsWhenTheCommandEnds(t *testing.T) {
 	defer null.Close()
 	code, err := Run(t.Context(), sock, Request{Argv: []string{"sh", "-c", "sleep 300 & echo $!"}}, null, w, w)
 	w.Close()
-	buf := make([]byte, 64)
-	n, _ := r.Read(buf)
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(buf[:n])))
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(r)
+		got <- b
+	}()
+	var out []byte
+	select {
+	case out = <-got:
+	case <-time.After(60 * time.Second):
+		t.Error("the caller's output stayed open while the command's child ran")
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(out)))
 	if pid > 0 {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	if err != nil || code != 0 || pid == 0 {
-		t.Fatalf("= %d, %v, child %q", code, err, buf[:n])
+		t.Fatalf("= %d, %v, output %q", code, err, out)
 	}
 }
 

@@ -37,11 +37,20 @@ func run(req Request, stdin, stdout, stderr *os.File, gone <-chan struct{}) int 
 		fmt.Fprintf(stderr, "lvc-agent: %s: %v\n", req.Argv[0], err)
 		return 126
 	}
-	// Files, not writers: the command gets the caller's descriptors and
-	// Wait does not wait for children that keep them open.
+	// The command writes into pipes of the agent's, copied to the caller:
+	// children it leaves running (daemons) keep the pipes, not the caller's
+	// output, which ends soon after the command (see drain).
+	outs, err := newOutputs(stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "lvc-agent: %v\n", err)
+		return 126
+	}
 	cmd := &exec.Cmd{Path: path, Args: req.Argv, Env: env, Dir: req.WorkDir,
-		Stdin: stdin, Stdout: stdout, Stderr: stderr, SysProcAttr: attr}
-	if err := cmd.Start(); err != nil {
+		Stdin: stdin, Stdout: outs.stdout, Stderr: outs.stderr, SysProcAttr: attr}
+	err = cmd.Start()
+	outs.started()
+	if err != nil {
+		outs.wait()
 		fmt.Fprintf(stderr, "lvc-agent: %s: %v\n", req.Argv[0], err)
 		return 126
 	}
@@ -58,6 +67,7 @@ func run(req Request, stdin, stdout, stderr *os.File, gone <-chan struct{}) int 
 		}
 	}()
 	_ = cmd.Wait()
+	outs.wait()
 	close(done)
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
