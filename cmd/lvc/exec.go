@@ -6,13 +6,16 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/ovis-hpc/lvc/drivers/swarm"
 	"github.com/ovis-hpc/lvc/engine"
+	"github.com/ovis-hpc/lvc/internal/store"
 )
 
 func newExecCommand(g *globalOptions) *cobra.Command {
@@ -29,7 +32,7 @@ and lvc exits with its exit code. -i forwards lvc's standard input; -i -t
 gives an interactive terminal, as docker exec -it does.
 
 On a local engine the node's exec agent runs the command (a fork, not an
-engine exec, about 50 ms less). Output that children it leaves running
+engine exec: 6 ms for true, against 70). Output that children it leaves running
 write after it ends is passed on until 100 ms pass without any (the
 engine's exec waits 2 s). LVC_AGENT=none uses the engine's exec.`,
 		Example: `  lvc exec mycluster sampler-1 -- ldms_ls -x sock -p 10000 -l
@@ -44,6 +47,16 @@ engine's exec waits 2 s). LVC_AGENT=none uses the engine's exec.`,
 			if err := checkEnv(env); err != nil {
 				return err
 			}
+			o := execIO{stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), tty: tty, user: user, workdir: workdir, env: env}
+			if stdin {
+				o.stdin = cmd.InOrStdin()
+			}
+			if code, ok, err := quickExec(cmd.Context(), g, args[0], args[1], args[2:], o); ok {
+				if err != nil {
+					return err
+				}
+				return exitCode(code)
+			}
 			c, err := newClient(cmd.Context(), g, nil)
 			if err != nil {
 				return err
@@ -56,10 +69,6 @@ engine's exec waits 2 s). LVC_AGENT=none uses the engine's exec.`,
 			e, err := interactive(c)
 			if err != nil {
 				return err
-			}
-			o := execIO{stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), tty: tty, user: user, workdir: workdir, env: env}
-			if stdin {
-				o.stdin = cmd.InOrStdin()
 			}
 			code, err := streamExec(cmd.Context(), e, ct.ID, args[2:], o)
 			if err != nil {
@@ -111,6 +120,28 @@ type execIO struct {
 	tty           bool
 	user, workdir string
 	env           []string
+}
+
+// quickExec runs argv through the exec agent of the node's container,
+// which it finds from the status file alone: no engine connection, about
+// 15 ms less a command. ok is false when the status names no container for
+// the node, or no agent of it answers on this host (a remote engine, a
+// container the engine re-created); the engine's exec then runs it.
+func quickExec(ctx context.Context, g *globalOptions, name, node string, argv []string, o execIO) (int, bool, error) {
+	if h := os.Getenv("DOCKER_HOST"); o.tty || (h != "" && !strings.HasPrefix(h, "unix://")) {
+		return 0, false, nil
+	}
+	st, err := store.Status{Dir: g.StatusDir}.Read(name)
+	if err != nil || st == nil || st.Status == nil {
+		return 0, false, nil
+	}
+	for _, n := range st.Status.Nodes {
+		if n.Container != "" && (n.Hostname == node || n.Container == node || slices.Contains(n.Aliases, node)) {
+			return swarm.StreamByAgent(ctx, n.Container, engine.StreamOptions{Argv: argv, User: o.user, WorkDir: o.workdir,
+				Env: o.env, Stdin: o.stdin, Stdout: o.stdout, Stderr: o.stderr})
+		}
+	}
+	return 0, false, nil
 }
 
 // streamExec runs argv in a container with its output streamed as it

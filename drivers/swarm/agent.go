@@ -82,7 +82,18 @@ func removeAgent(id string) {
 // streamByAgent runs o through container id's agent when it has one and
 // o's stdio are files; ok is false when the engine's exec must run it.
 func (e *Engine) streamByAgent(ctx context.Context, id string, o engine.StreamOptions) (code int, ok bool, err error) {
-	if e.agent == "" || o.TTY {
+	if e.agent == "" {
+		return 0, false, nil
+	}
+	return StreamByAgent(ctx, id, o)
+}
+
+// StreamByAgent runs o through the exec agent of container ref (its ID or
+// name) on this host, without the engine: ok is false when the container
+// has no agent here that answers, o asks for a terminal, or o's stdio are
+// not files.
+func StreamByAgent(ctx context.Context, ref string, o engine.StreamOptions) (code int, ok bool, err error) {
+	if o.TTY || ref == "" || filepath.Base(ref) != ref || os.Getenv(EnvAgent) == "none" {
 		return 0, false, nil
 	}
 	stdout, isOut := o.Stdout.(*os.File)
@@ -103,7 +114,7 @@ func (e *Engine) streamByAgent(ctx context.Context, id string, o engine.StreamOp
 		return 0, false, nil
 	}
 	req := agent.Request{Argv: o.Argv, Env: o.Env, User: o.User, WorkDir: o.WorkDir}
-	code, err = agent.Run(ctx, filepath.Join(agentRoot, id, filepath.Base(agent.Socket)), req, stdin, stdout, stderr)
+	code, err = agent.Run(ctx, filepath.Join(agentRoot, ref, filepath.Base(agent.Socket)), req, stdin, stdout, stderr)
 	if errors.Is(err, agent.ErrUnavailable) {
 		return 0, false, nil
 	}

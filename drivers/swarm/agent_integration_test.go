@@ -3,12 +3,9 @@ package swarm_test
 import (
 	"bytes"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/ovis-hpc/lvc/drivers/swarm"
 	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/testenv"
 )
@@ -17,13 +14,7 @@ import (
 // (environment, user, working directory, output, exit status), without
 // the engine.
 func TestIntegrationAgentRunsAsTheEngineExecDoes(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "lvc-agent")
-	build := exec.Command("go", "build", "-o", bin, "github.com/ovis-hpc/lvc/cmd/lvc-agent")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build lvc-agent: %v\n%s", err, out)
-	}
-	t.Setenv(swarm.EnvAgent, bin)
+	testenv.WithAgent(t)
 	e := testenv.Engine(t)
 	_, cs := twoNodes(t, e)
 	id := cs[0].ID

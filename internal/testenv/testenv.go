@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -146,4 +148,17 @@ func Eventually(t testing.TB, timeout time.Duration, f func() string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// WithAgent builds lvc-agent (static) and makes the engines the test
+// connects to afterwards give it to the containers they create.
+func WithAgent(t *testing.T) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lvc-agent")
+	build := exec.Command("go", "build", "-o", bin, "github.com/ovis-hpc/lvc/cmd/lvc-agent")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build lvc-agent: %v\n%s", err, out)
+	}
+	t.Setenv(swarm.EnvAgent, bin)
 }
