@@ -110,4 +110,3 @@ func sameFile(a, b *os.File) bool {
 	}
 	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }
-
