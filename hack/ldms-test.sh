@@ -109,8 +109,8 @@ PY
 
 # Why a script fails under both runtimes here, printed when it does (from
 # its logs in the runs of 2026-12-02).
-both_fail="ldmsd_long_config_test|assertion 3: ldmsctl does not deliver a config line of 1.1 MB to this ldmsd (\"Transport endpoint is not connected\"); the same line through ldmsd_controller passes
-ldmsd_stream_status_test|this ldmsd (OVIS-4) names a local publisher [::ffff:127.0.0.1]:PORT where the script expects 127.0.0.1:PORT, and the aggregator's stream_status lists only the first producer, so the script stops at a KeyError"
+both_fail="ldmsd_long_config_test|assertion 3: ldmsctl cuts the 1.1 MB config line into records as long as the rail's maximum message (zap_max_msg: 1 MiB less the sock header), leaving no room for LDMS's own request header, so the sock transport refuses to send the first record (ZAP_ERR_NO_SPACE) and ldmsctl reports \"Transport endpoint is not connected\"; lines up to 1,048,000 characters pass, and the same line through ldmsd_controller passes (an OVIS bug, in the newest OVIS-4 this machine can fetch, 2024-03)
+ldmsd_stream_status_test|the nodes have IPv6 off (the engine's default on an IPv4 network), so localhost is 127.0.0.1 and ldmsd, listening on ::, sees a local publisher as ::ffff:127.0.0.1, which this ldmsd counts as a remote source (it leaves out 127.0.0.0/8 and ::1 only): [::ffff:127.0.0.1]:PORT where the script expects 0.0.0.0:0, then a KeyError. With IPv6 on (localhost ::1 first) this script passed 6/0/0 under lvc, but spank_notifier_test then failed, its listener being on 0.0.0.0 only: with this OVIS no node network passes both"
 
 # A sitecustomize for the scripts' python: it adds up the seconds they, their
 # LDMS_Test.py and TADA.py sleep (time.sleep called from the runtime module
@@ -149,7 +149,7 @@ PY
 
 # Why a script ends differently under the two runtimes here, printed when
 # it does.
-one_fail="spank_notifier_test|no job runs under the docker runtime: ldms-test's own slurm.conf gives each node the spec's cpu_per_node (4) CPUs and lacks SlurmdParameters=config_overrides, so slurmctld marks these 2-CPU nodes invalid; the lvc plugin's slurm_conf is lvc's slurm.conf, which has it. Under lvc it passed 31 of 31 in two of four runs on 2026-12-02 and missed the task_exit events of its 8- or 27-task job in the other two (cause not established; those jobs put 8 and 27 tasks on 2 cores)"
+one_fail="spank_notifier_test|no job runs under the docker runtime: ldms-test's own slurm.conf gives each node the spec's cpu_per_node (4) CPUs and lacks SlurmdParameters=config_overrides, so slurmctld marks these 2-CPU nodes invalid; the lvc plugin's slurm_conf is lvc's slurm.conf, which has it. Under lvc it does not pass every time: the script wants each node's events in one order (init, step_init, task_init_priv..., task_exit..., exit), but slurmstepd and the tasks publish them over connections of their own, and on 2 cores a task's event can come first (a failed run on 2026-12-02: \"Expecting step_init event, but got task_init_priv\" for the 4-task job); the five jobs (42 tasks on 2 cores) must also end within the script's fixed 20 s"
 
 # One script under one runtime: its log, and "exit-status seconds".
 run_one() {
