@@ -3,8 +3,10 @@ package swarm
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/go-logr/logr"
 
@@ -63,6 +65,10 @@ func (e *Engine) startAgent(ctx context.Context, id, name string) {
 	link := filepath.Join(agentRoot, id)
 	_ = os.Remove(link)
 	if err := os.Symlink(name, link); err != nil {
+		return
+	}
+	if c, err := net.DialTimeout("unix", filepath.Join(link, filepath.Base(agent.Socket)), time.Second); err == nil {
+		c.Close() // an existing container's, running
 		return
 	}
 	if err := e.Start(ctx, id, []string{agent.Program, agent.Socket}, nil, ""); err != nil {
