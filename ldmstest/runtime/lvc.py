@@ -191,7 +191,8 @@ def _argv(cmd, shell):
 # once the command has ended. A child the command leaves running (ldmsd,
 # munged, `cmd &`) then holds that file and not the exec's stream: the
 # engine waits up to 2 s for such a stream to close after the command ends,
-# and holds the container's next exec until it does.
+# and holds the container's next exec until it does; lvc's exec agent waits
+# for 100 ms of quiet.
 _CAPTURE = ('f=/tmp/.lvc-exec.$$; "$@" >"$f" 2>&1; r=$?; '
             'cat "$f"; rm -f "$f"; exit $r')
 
