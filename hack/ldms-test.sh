@@ -207,6 +207,11 @@ result() {
   echo "$(cat "$out/$1/$2.res") $(counts "$out/$1/$2.log") $(cat "$out/$1/$2.sleep" 2>/dev/null || echo -)"
 }
 
+# A / B rounded to two places (bc alone truncates: .3498 would read .34).
+ratio() {
+  printf '%.2f' "$(echo "scale=6; ($1) / ($2)" | bc)"
+}
+
 report() {
   local s tl=0 td=0 tsl=0 both=0
   {
@@ -247,8 +252,8 @@ report() {
           */-) sl=$ls ;;
           *) sl=$(echo "if ($ls < $ds) $ls else $ds" | bc) ;;
         esac
-        ratio=$(echo "scale=2; $lt / $dt" | bc)
-        net=$(echo "scale=2; ($lt - $sl) / ($dt - $sl)" | bc)
+        ratio=$(ratio "$lt" "$dt")
+        net=$(ratio "$lt - $sl" "$dt - $sl")
         tl=$(echo "$tl + $lt" | bc); td=$(echo "$td + $dt" | bc); tsl=$(echo "$tsl + $sl" | bc)
         both=$((both + 1))
       fi
@@ -256,8 +261,8 @@ report() {
     done
     local tr=- tn=-
     if [ "$both" -gt 0 ]; then
-      tr=$(echo "scale=2; $tl / $td" | bc)
-      tn=$(echo "scale=2; ($tl - $tsl) / ($td - $tsl)" | bc)
+      tr=$(ratio "$tl" "$td")
+      tn=$(ratio "$tl - $tsl" "$td - $tsl")
     fi
     echo "| **the $both scripts that end the same under both** | | | **$tl** | | | **$td** | **$tr** | **$tsl** | **$tn** |"
     echo
