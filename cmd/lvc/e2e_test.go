@@ -830,7 +830,8 @@ func TestE2EUpDown(t *testing.T) {
 	}
 }
 
-// lvc exec through the node's exec agent, found from the status file: the
+// lvc exec through the node's exec agent, started by its first exec and
+// found from the status file: the
 // command's output, exit code and parent; LVC_AGENT=none takes the engine.
 func TestE2EExecThroughTheAgent(t *testing.T) {
 	testenv.WithAgent(t)
@@ -848,7 +849,12 @@ func TestE2EExecThroughTheAgent(t *testing.T) {
 		eo, _ := os.ReadFile(errOut.Name())
 		return code, string(o), string(eo)
 	}
+	// The first exec goes through the engine and starts the agent.
 	code, stdout, stderr := exec()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stdout, "lvc-agent") && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		code, stdout, stderr = exec()
+	}
 	if code != 3 || !strings.Contains(stdout, "lvc-agent") || !strings.HasSuffix(stdout, "\nnode-1\n") || stderr != "err\n" {
 		t.Errorf("through the agent: exit %d, stdout %q, stderr %q; want 3, the agent as parent, node-1, err", code, stdout, stderr)
 	}

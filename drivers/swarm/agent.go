@@ -56,23 +56,35 @@ func (e *Engine) agentBinds(name string) []string {
 	return []string{e.agent + ":" + agent.Program + ":ro", dir + ":" + agent.SocketDir + ":rw"}
 }
 
-// startAgent starts the agent in container id (name) unless one answers
-// there; failing, lvc uses the engine's exec.
-func (e *Engine) startAgent(ctx context.Context, id, name string) {
+// linkAgent names container id's socket directory by its ID too, for
+// Stream, which knows containers by ID.
+func (e *Engine) linkAgent(id, name string) {
 	if e.agent == "" {
 		return
 	}
 	link := filepath.Join(agentRoot, id)
 	_ = os.Remove(link)
-	if err := os.Symlink(name, link); err != nil {
+	_ = os.Symlink(name, link)
+}
+
+// startAgent starts the agent in container id, which has its program and
+// socket directory, unless one answers there. The engine's exec that
+// called it ran without; the next command will not. Starting agents on
+// first use keeps their cost out of bring-up.
+func (e *Engine) startAgent(ctx context.Context, id string) {
+	if e.agent == "" {
 		return
 	}
+	link := filepath.Join(agentRoot, id)
+	if _, err := os.Readlink(link); err != nil {
+		return // not a container lvc gave an agent
+	}
 	if c, err := net.DialTimeout("unix", filepath.Join(link, filepath.Base(agent.Socket)), time.Second); err == nil {
-		c.Close() // an existing container's, running
+		c.Close()
 		return
 	}
 	if err := e.Start(ctx, id, []string{agent.Program, agent.Socket}, nil, ""); err != nil {
-		logr.FromContextOrDiscard(ctx).V(1).Info("no exec agent: the engine's exec serves", "container", name, "error", err.Error())
+		logr.FromContextOrDiscard(ctx).V(1).Info("no exec agent: the engine's exec serves", "container", id, "error", err.Error())
 	}
 }
 

@@ -108,7 +108,7 @@ func (e *Engine) EnsureContainer(ctx context.Context, spec ContainerSpec) (Conta
 	if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		return Container{}, fmt.Errorf("start container %q: %w", spec.Name, err)
 	}
-	e.startAgent(ctx, id, spec.Name)
+	e.linkAgent(id, spec.Name)
 	return e.inspectContainer(ctx, id)
 }
 

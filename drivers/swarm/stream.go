@@ -25,6 +25,7 @@ func (e *Engine) Stream(ctx context.Context, id string, o engine.StreamOptions) 
 	if code, ok, err := e.streamByAgent(ctx, id, o); ok {
 		return code, err
 	}
+	defer e.startAgent(ctx, id)
 	opts := container.ExecOptions{
 		Cmd:          o.Argv,
 		User:         o.User,
