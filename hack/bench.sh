@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 hack/ensure-docker.sh
 hack/build-image.sh
 hack/build.sh
-go run ./hack/bench "$@"
+# The bench's clusters get the exec agent lvc's own binaries would give them.
+LVC_AGENT=$PWD/bin/lvc-agent go run ./hack/bench "$@"

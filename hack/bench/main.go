@@ -1,7 +1,8 @@
 // Command bench measures lvc against the Docker floor on this machine and
 // writes BENCHMARKS.md: bring-up time (lvc up and the watched directory)
 // against plain parallel container starts, the agg_test topology to sets
-// at the top aggregator, idle cost, repair latency and controller RSS.
+// at the top aggregator, the cost of one exec, idle cost, repair latency
+// and controller RSS.
 // Run it with `make bench`.
 package main
 
@@ -44,7 +45,9 @@ var (
 	aggRuns  = flag.Int("agg-runs", 10, "repetitions of the agg_test measurement, started at evenly spread fractions of a second")
 	idleFor  = flag.Duration("idle", 30*time.Second, "idle period measured at the largest size")
 	ctlBin   = flag.String("controller", "bin/lvc-controller", "lvc-controller binary, for RSS")
-	partsArg = flag.String("parts", "bringup,agg,idle,repair,rss", "sections to measure, comma-separated (a subset is for iterating: write it elsewhere with -o)")
+	lvcBin   = flag.String("lvc", "bin/lvc", "lvc binary, for the exec measurement")
+	execRuns = flag.Int("exec-runs", 50, "repetitions of each way to exec")
+	partsArg = flag.String("parts", "bringup,agg,exec,idle,repair,rss", "sections to measure, comma-separated (a subset is for iterating: write it elsewhere with -o)")
 )
 
 func envOr(k, d string) string {
@@ -97,10 +100,10 @@ func run(ctx context.Context) error {
 	parts := map[string]bool{}
 	for _, p := range strings.Split(*partsArg, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case "bringup", "agg", "idle", "repair", "rss":
+		case "bringup", "agg", "exec", "idle", "repair", "rss":
 			parts[p] = true
 		default:
-			return fmt.Errorf("-parts: %q is not one of bringup, agg, idle, repair, rss", p)
+			return fmt.Errorf("-parts: %q is not one of bringup, agg, exec, idle, repair, rss", p)
 		}
 	}
 
@@ -149,6 +152,11 @@ func run(ctx context.Context) error {
 		b.notes = append(b.notes, "agg_test: ldmsd's updaters (offset=0) run on whole seconds of the clock, so the time to sets at agg-2 depends on when in a second the bring-up starts; its runs start at evenly spread fractions of a second.")
 	} else if parts["agg"] {
 		b.notes = append(b.notes, "No OVIS build at "+*ovis+": the agg_test and ldmsd measurements were skipped, and repair latency uses sshd.")
+	}
+	if parts["exec"] {
+		if err := b.execs(ctx); err != nil {
+			return err
+		}
 	}
 	if parts["idle"] {
 		if err := b.idle(ctx, slices.Max(sizes)); err != nil {
@@ -407,6 +415,64 @@ func (b *bench) idle(ctx context.Context, n int) error {
 	b.row(fmt.Sprintf("| controller CPU per minute at the default 60 s resync (scaled) | %d | %.2f s (%.3f %% of one core) |", n, cpu.Seconds()*float64(time.Minute)/float64(el)*resync.Seconds()/60, 100*cpu.Seconds()/el.Seconds()*resync.Seconds()/60))
 	return nil
 }
+
+// execs times one command on a node, run whole from the shell's point of
+// view (process start to exit) in three ways taken in turn: docker exec,
+// lvc exec through the engine's exec, and lvc exec through the node's
+// exec agent. ldms-test's scripts run hundreds of such commands.
+func (b *bench) execs(ctx context.Context) error {
+	name := b.name("exec")
+	dir, _ := os.MkdirTemp(b.tmp, name)
+	cl, err := b.client(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer b.clean(ctx, name)
+	h, err := cl.Up(ctx, b.manifest(name, 2, []string{v1.ServiceSshd}), 5*time.Minute)
+	if err != nil {
+		return err
+	}
+	ct, err := h.Container(ctx, "node-1")
+	if err != nil {
+		return err
+	}
+	lvc := []string{*lvcBin, "--manifests", filepath.Join(dir, "clusters"), "--status-dir", filepath.Join(dir, "status"), "exec", name, "node-1", "--", "true"}
+	ways := []struct {
+		what string
+		argv []string
+		env  string
+	}{
+		{"docker exec (the engine's exec; the baseline)", []string{"docker", "exec", ct.Name, "true"}, ""},
+		{"lvc exec through the engine's exec (" + swarm.EnvAgent + "=none)", lvc, swarm.EnvAgent + "=none"},
+		{"lvc exec through the node's exec agent (the default on a local engine)", lvc, ""},
+	}
+	times := make([][]time.Duration, len(ways))
+	for range *execRuns {
+		for i, w := range ways {
+			cmd := exec.CommandContext(ctx, w.argv[0], w.argv[1:]...)
+			cmd.Env = os.Environ()
+			if w.env != "" {
+				cmd.Env = append(cmd.Env, w.env)
+			}
+			start := time.Now()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("exec: %s: %v: %s", w.what, err, out)
+			}
+			times[i] = append(times[i], time.Since(start))
+		}
+	}
+	b.row("")
+	b.row("| one command (`true`) on a node, whole command's wall time | runs | min | median | max | ratio to docker exec (median) |")
+	b.row("|---|---|---|---|---|---|")
+	for i, w := range ways {
+		s := slices.Clone(times[i])
+		slices.Sort(s)
+		b.row(fmt.Sprintf("| %s | %d | %.1f ms | %.1f ms | %.1f ms | %.2f |", w.what, len(s), ms(s[0]), ms(median(s)), ms(s[len(s)-1]), float64(median(s))/float64(median(times[0]))))
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // repair kills a daemon repeatedly under a running controller and times
 // until a new one runs.
