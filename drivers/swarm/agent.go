@@ -19,6 +19,12 @@ import (
 // directory is agentRoot/NAME here, which agentRoot/ID links to.
 const agentRoot = "/run/lvc/agent"
 
+// agentSocket is the host's path of the agent socket of container ref
+// (its name or ID).
+func agentSocket(ref string) string {
+	return filepath.Join(agentRoot, ref, filepath.Base(agent.Socket))
+}
+
 // EnvAgent names the lvc-agent program to use; "none" turns the agent
 // off. Unset, it is lvc-agent beside this program, when there is one.
 const EnvAgent = "LVC_AGENT"
@@ -79,7 +85,7 @@ func (e *Engine) startAgent(ctx context.Context, id string) {
 	if _, err := os.Readlink(link); err != nil {
 		return // not a container lvc gave an agent
 	}
-	if c, err := net.DialTimeout("unix", filepath.Join(link, filepath.Base(agent.Socket)), time.Second); err == nil {
+	if c, err := net.DialTimeout("unix", agentSocket(id), time.Second); err == nil {
 		c.Close()
 		return
 	}
@@ -132,7 +138,7 @@ func StreamByAgent(ctx context.Context, ref string, o engine.StreamOptions) (cod
 		return 0, false, nil
 	}
 	req := agent.Request{Argv: o.Argv, Env: o.Env, User: o.User, WorkDir: o.WorkDir}
-	code, err = agent.Run(ctx, filepath.Join(agentRoot, ref, filepath.Base(agent.Socket)), req, stdin, stdout, stderr)
+	code, err = agent.Run(ctx, agentSocket(ref), req, stdin, stdout, stderr)
 	if errors.Is(err, agent.ErrUnavailable) {
 		return 0, false, nil
 	}

@@ -18,7 +18,9 @@ import (
 // command found on the resulting PATH. gone closing before the command
 // ends kills its process group.
 func run(req Request, stdin, stdout, stderr *os.File, gone <-chan struct{}) int {
-	env := mergeEnv(os.Environ(), req.Env)
+	// Later entries win, in lookup and in exec.Cmd, which drops the
+	// earlier ones.
+	env := os.Environ()
 	attr := &syscall.SysProcAttr{Setpgid: true}
 	if req.User != "" {
 		cred, home, err := credential(req.User)
@@ -27,10 +29,9 @@ func run(req Request, stdin, stdout, stderr *os.File, gone <-chan struct{}) int 
 			return 126
 		}
 		attr.Credential = cred
-		if !hasKey(req.Env, "HOME") {
-			env = mergeEnv(env, []string{"HOME=" + home})
-		}
+		env = append(env, "HOME="+home)
 	}
+	env = append(env, req.Env...)
 	path, err := lookPath(req.Argv[0], lookup(env, "PATH"))
 	if err != nil {
 		// 126 as the engine's exec answers: the command did not start.
@@ -157,36 +158,12 @@ func executable(p string) error {
 	return nil
 }
 
-// mergeEnv is env with over's variables added or replacing env's.
-func mergeEnv(env, over []string) []string {
-	out := make([]string, 0, len(env)+len(over))
-	for _, kv := range env {
-		if !hasKey(over, key(kv)) {
-			out = append(out, kv)
-		}
-	}
-	return append(out, over...)
-}
-
-func key(kv string) string {
-	k, _, _ := strings.Cut(kv, "=")
-	return k
-}
-
-func hasKey(env []string, k string) bool {
-	for _, kv := range env {
-		if key(kv) == k {
-			return true
-		}
-	}
-	return false
-}
-
+// lookup is the value of k in env, the last one when it repeats.
 func lookup(env []string, k string) string {
 	v := ""
 	for _, kv := range env {
-		if key(kv) == k {
-			_, v, _ = strings.Cut(kv, "=")
+		if name, value, _ := strings.Cut(kv, "="); name == k {
+			v = value
 		}
 	}
 	return v
