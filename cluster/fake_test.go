@@ -12,21 +12,29 @@ import (
 	"github.com/ovis-hpc/lvc/engine/enginetest"
 )
 
+// overFake is a client over the fake engine, on directories of the test's,
+// and the documents of manifest, which must be valid.
+func overFake(t *testing.T, manifest string) (*cluster.Client, *enginetest.Fake, []v1.Document) {
+	t.Helper()
+	dir := t.TempDir()
+	rt := enginetest.NewFake()
+	client, err := cluster.New(t.Context(), cluster.Options{Runtime: rt, ManifestsDir: filepath.Join(dir, "clusters"), StatusDir: filepath.Join(dir, "status")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	docs := v1.Load("c.yaml", []byte(manifest))
+	if err := v1.Errors(docs).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return client, rt, docs
+}
+
 // The Go API over the fake engine, without a controller: Up converges
 // in-process, the handle reaches the nodes, Remove deletes everything.
 func TestUpGetRemoveOverFake(t *testing.T) {
 	ctx := t.Context()
-	dir := t.TempDir()
-	rt := enginetest.NewFake()
-	client, err := cluster.New(ctx, cluster.Options{Runtime: rt, ManifestsDir: filepath.Join(dir, "clusters"), StatusDir: filepath.Join(dir, "status")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	docs := v1.Load("c.yaml", []byte("apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: c}\nspec:\n  services: [sshd]\n  daemons:\n  - {host: a-1}\n  - {host: a-2}\n"))
-	if err := v1.Errors(docs).Err(); err != nil {
-		t.Fatal(err)
-	}
+	client, rt, docs := overFake(t, "apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: c}\nspec:\n  services: [sshd]\n  daemons:\n  - {host: a-1}\n  - {host: a-2}\n")
 	if _, err := client.Get(ctx, "c"); !errors.Is(err, cluster.ErrNotFound) {
 		t.Fatalf("Get before Up = %v, want ErrNotFound", err)
 	}
@@ -96,14 +104,7 @@ func TestUpGetRemoveOverFake(t *testing.T) {
 // stops the one named and leaves the other running.
 func TestStopDaemonByItsSpecName(t *testing.T) {
 	ctx := t.Context()
-	dir := t.TempDir()
-	rt := enginetest.NewFake()
-	client, err := cluster.New(ctx, cluster.Options{Runtime: rt, ManifestsDir: filepath.Join(dir, "clusters"), StatusDir: filepath.Join(dir, "status")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	docs := v1.Load("c.yaml", []byte(`apiVersion: lvc/v1
+	client, rt, docs := overFake(t, `apiVersion: lvc/v1
 kind: LDMSDCluster
 metadata: {name: c}
 spec:
@@ -112,10 +113,7 @@ spec:
     daemons:
     - {name: munged1, type: munged, dom: dom1}
     - {name: munged2, type: munged, dom: dom2}
-`))
-	if err := v1.Errors(docs).Err(); err != nil {
-		t.Fatal(err)
-	}
+`)
 	cl, err := client.Up(ctx, docs[0].Cluster, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -841,7 +841,7 @@ func TestE2EExecThroughTheAgent(t *testing.T) {
 	m := e.writeManifest("small.yaml", fmt.Sprintf("apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: %s}\nspec:\n  image: %s\n  services: [sshd]\n  daemons: [{host: only-1}]\n", name, testenv.Image()))
 	e.ok("up", "-f", m, "--timeout", "2m")
 	exec := func() (code int, stdout, stderr string) {
-		out, errOut := tempOut(t), tempOut(t)
+		out, errOut := testenv.OutputFile(t), testenv.OutputFile(t)
 		all := []string{"--manifests", e.manifests, "--status-dir", e.status, "exec", name, "only-1", "--",
 			"sh", "-c", `{ tr '\0' ' ' </proc/$PPID/cmdline; } 2>/dev/null; echo; hostname; echo err >&2; exit 3`}
 		code, _ = exitStatus(runStdio(t.Context(), all, strings.NewReader(""), out, errOut))
@@ -863,13 +863,4 @@ func TestE2EExecThroughTheAgent(t *testing.T) {
 	if code != 3 || strings.Contains(stdout, "lvc-agent") || !strings.HasSuffix(stdout, "\nnode-1\n") || stderr != "err\n" {
 		t.Errorf("with LVC_AGENT=none: exit %d, stdout %q, stderr %q; want 3, not the agent, node-1, err", code, stdout, stderr)
 	}
-}
-
-func tempOut(t *testing.T) *os.File {
-	f, err := os.CreateTemp(t.TempDir(), "out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
 }

@@ -22,7 +22,7 @@ func TestIntegrationAgentRunsAsTheEngineExecDoes(t *testing.T) {
 	id := cs[0].ID
 	// The agent starts at the container's first engine exec.
 	parent := func() string {
-		f := tempFile(t)
+		f := testenv.OutputFile(t)
 		if _, err := e.Stream(t.Context(), id, engine.StreamOptions{Argv: []string{"sh", "-c", `tr '\0' ' ' </proc/$PPID/cmdline`}, Stdout: f, Stderr: f}); err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func TestIntegrationAgentRunsAsTheEngineExecDoes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		aout, aerr := tempFile(t), tempFile(t)
+		aout, aerr := testenv.OutputFile(t), testenv.OutputFile(t)
 		o.Stdout, o.Stderr = aout, aerr
 		acode, err := e.Stream(t.Context(), id, o)
 		if err != nil {
@@ -66,15 +66,6 @@ func TestIntegrationAgentRunsAsTheEngineExecDoes(t *testing.T) {
 			t.Errorf("%q as %q: agent %d\n%s%s\nengine %d\n%s%s", o.Argv, o.User, acode, gotOut, gotErr, ecode, eout.String(), eerr.String())
 		}
 	}
-}
-
-func tempFile(t *testing.T) *os.File {
-	f, err := os.CreateTemp(t.TempDir(), "out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
 }
 
 func readBack(t *testing.T, f *os.File) string {

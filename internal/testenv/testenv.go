@@ -162,3 +162,15 @@ func WithAgent(t *testing.T) {
 	}
 	t.Setenv(swarm.EnvAgent, bin)
 }
+
+// OutputFile is a file to give a command as its stdout or stderr (lvc
+// exec's agent path takes files only), closed when the test ends.
+func OutputFile(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
