@@ -1,21 +1,28 @@
 // Command lvc-agent runs in a node's container and runs commands for lvc
 // exec (see internal/agent). lvc builds it static and bind-mounts it.
+//
+//	lvc-agent [SOCKET] [-- COMMAND [ARG...]]
+//
+// With a command (the container's own, when lvc makes the agent the
+// container's command), it runs it, passes signals on and exits with its
+// status, serving meanwhile.
 package main
 
 import (
-	"fmt"
 	"os"
+	"slices"
 
 	"github.com/ovis-hpc/lvc/internal/agent"
 )
 
 func main() {
+	args, argv := os.Args[1:], []string(nil)
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, argv = args[:i], args[i+1:]
+	}
 	sock := agent.Socket
-	if len(os.Args) > 1 {
-		sock = os.Args[1]
+	if len(args) > 0 {
+		sock = args[0]
 	}
-	if err := agent.Serve(sock); err != nil {
-		fmt.Fprintln(os.Stderr, "lvc-agent:", err)
-		os.Exit(1)
-	}
+	os.Exit(agent.Wrap(sock, argv))
 }

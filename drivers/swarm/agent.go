@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/go-logr/logr"
 
 	"github.com/ovis-hpc/lvc/engine"
@@ -62,6 +63,20 @@ func (e *Engine) agentBinds(name string) []string {
 	return []string{e.agent + ":" + agent.Program + ":ro", dir + ":" + agent.SocketDir + ":rw"}
 }
 
+// agentCommand makes the agent the command of a container of cfg, which
+// runs the image's own command under it (agent.Wrap): the agent serves
+// from the container's start, and after each restart, for no exec. When
+// the image cannot be read, cfg is left as it is: creating the container
+// says why, and the agent starts at its first exec.
+func (e *Engine) agentCommand(ctx context.Context, cfg *container.Config) {
+	img, err := e.cli.ImageInspect(ctx, cfg.Image)
+	if err != nil || img.Config == nil {
+		return
+	}
+	cfg.Entrypoint = []string{agent.Program}
+	cfg.Cmd = append(append([]string{agent.Socket, "--"}, img.Config.Entrypoint...), img.Config.Cmd...)
+}
+
 // linkAgent names container id's socket directory by its ID too, for
 // Stream, which knows containers by ID.
 func (e *Engine) linkAgent(id, name string) {
@@ -74,9 +89,9 @@ func (e *Engine) linkAgent(id, name string) {
 }
 
 // startAgent starts the agent in container id, which has its program and
-// socket directory, unless one answers there. The engine's exec that
-// called it ran without; the next command will not. Starting agents on
-// first use keeps their cost out of bring-up.
+// socket directory, unless one answers there (it is the container's
+// command, but a container made by an earlier lvc has it only this way).
+// The engine's exec that called it ran without; the next command will not.
 func (e *Engine) startAgent(ctx context.Context, id string) {
 	if e.agent == "" {
 		return

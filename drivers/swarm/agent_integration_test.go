@@ -7,12 +7,53 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/ovis-hpc/lvc/drivers/swarm"
 	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/testenv"
 )
 
-// With the exec agent, started by the first engine exec, Stream runs a
-// command as the engine's exec does
+// The agent is the container's command, with the image's under it: it
+// answers from the container's start, before any exec, and again after
+// the container restarts.
+func TestIntegrationAgentIsTheContainersCommand(t *testing.T) {
+	testenv.WithAgent(t)
+	e := testenv.Engine(t)
+	_, cs := twoNodes(t, e)
+	c := cs[0]
+	procs := func() string {
+		t.Helper()
+		f := testenv.OutputFile(t)
+		o := engine.StreamOptions{Argv: []string{"ps", "-eo", "args"}, Stdout: f, Stderr: f}
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			code, ok, err := swarm.StreamByAgent(t.Context(), c.Name, o)
+			if ok {
+				if err != nil || code != 0 {
+					t.Fatalf("ps through the agent = %d, %v", code, err)
+				}
+				return readBack(t, f)
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no agent answers 30 s after the container started, with no exec")
+			}
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		out := procs()
+		if !strings.Contains(out, "lvc-agent /run/lvc-agent/sock/agent.sock -- sleep infinity") || !strings.Contains(out, "\nsleep infinity") {
+			t.Errorf("%s: processes\n%s\nwant the agent with the image's command under it", when, out)
+		}
+	}
+	check("after EnsureContainer")
+	if err := e.Client().ContainerRestart(t.Context(), c.ID, container.StopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a restart")
+}
+
+// With the exec agent, Stream runs a command as the engine's exec does
 // (environment, user, working directory, output, exit status), without
 // the engine.
 func TestIntegrationAgentRunsAsTheEngineExecDoes(t *testing.T) {
@@ -20,7 +61,7 @@ func TestIntegrationAgentRunsAsTheEngineExecDoes(t *testing.T) {
 	e := testenv.Engine(t)
 	_, cs := twoNodes(t, e)
 	id := cs[0].ID
-	// The agent starts at the container's first engine exec.
+	// The agent answers once the container runs.
 	parent := func() string {
 		f := testenv.OutputFile(t)
 		if _, err := e.Stream(t.Context(), id, engine.StreamOptions{Argv: []string{"sh", "-c", `tr '\0' ' ' </proc/$PPID/cmdline`}, Stdout: f, Stderr: f}); err != nil {
@@ -30,7 +71,7 @@ func TestIntegrationAgentRunsAsTheEngineExecDoes(t *testing.T) {
 	}
 	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(parent(), "lvc-agent"); {
 		if time.Now().After(deadline) {
-			t.Fatal("no agent answers 30 s after the first exec")
+			t.Fatal("no agent answers 30 s after the container started")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

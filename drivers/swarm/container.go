@@ -72,7 +72,10 @@ func (e *Engine) EnsureContainer(ctx context.Context, spec ContainerSpec) (Conta
 		}
 		host.Binds = append(host.Binds, m.Source+":"+m.Target+":"+mode)
 	}
-	host.Binds = append(host.Binds, e.agentBinds(spec.Name)...)
+	if binds := e.agentBinds(spec.Name); binds != nil {
+		host.Binds = append(host.Binds, binds...)
+		e.agentCommand(ctx, cfg)
+	}
 	netcfg := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
 		spec.Network: {Aliases: append([]string{spec.Hostname}, spec.Aliases...)},
 	}}

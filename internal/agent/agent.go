@@ -38,6 +38,11 @@ type Request struct {
 	Env     []string `json:"env,omitempty"` // over the container's own
 	User    string   `json:"user,omitempty"`
 	WorkDir string   `json:"workdir,omitempty"`
+	// Direct gives the command the caller's descriptors themselves: its
+	// output ends with it, and what children it leaves running write later
+	// is not waited for. For a caller whose stdout and stderr are files it
+	// reads once the reply came.
+	Direct bool `json:"direct,omitempty"`
 }
 
 // reply ends a request: the command's exit status (128+N when signal N

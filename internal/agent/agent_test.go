@@ -125,6 +125,35 @@ func TestRunReturnsWhenTheCommandEnds(t *testing.T) {
 	}
 }
 
+// A Direct command writes into the caller's file itself: the file holds
+// what it wrote, in order, and what a child it left writes later, which
+// the agent's own pipes stop passing on once the command has ended.
+func TestRunDirectGivesTheCallersFiles(t *testing.T) {
+	sock := serveAt(t)
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	null, _ := os.Open(os.DevNull)
+	defer null.Close()
+	code, err := Run(t.Context(), sock, Request{Direct: true,
+		Argv: []string{"sh", "-c", "echo a; echo b >&2; (sleep 0.5; echo late) & echo $!; exit 5"}}, null, out, out)
+	if err != nil || code != 5 {
+		t.Fatalf("= %d, %v", code, err)
+	}
+	b, _ := os.ReadFile(out.Name())
+	if lines := strings.Split(string(b), "\n"); len(lines) < 3 || lines[0] != "a" || lines[1] != "b" {
+		t.Fatalf("output %q, want a, b, the child's PID", b)
+	}
+	for deadline := time.Now().Add(time.Minute); !strings.HasSuffix(string(b), "\nlate\n"); b, _ = os.ReadFile(out.Name()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("output %q: the child's line never came", b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestRunCancelKillsTheCommand(t *testing.T) {
 	sock := serveAt(t)
 	pidFile := filepath.Join(t.TempDir(), "pid")

@@ -47,7 +47,11 @@ func newOutputs(stdout, stderr *os.File) (*outputs, error) {
 }
 
 // started closes the agent's write ends once the command has its own.
+// The nil outputs (a Direct request) have none.
 func (o *outputs) started() {
+	if o == nil {
+		return
+	}
 	o.stdout.Close()
 	if o.stderr != o.stdout {
 		o.stderr.Close()
@@ -56,6 +60,9 @@ func (o *outputs) started() {
 
 // wait returns once the output is copied, after the command has ended.
 func (o *outputs) wait() {
+	if o == nil {
+		return
+	}
 	close(o.exited)
 	o.copies.Wait()
 }

@@ -38,16 +38,19 @@ func run(req Request, stdin, stdout, stderr *os.File, gone <-chan struct{}) int 
 		fmt.Fprintf(stderr, "lvc-agent: %s: %v\n", req.Argv[0], err)
 		return 126
 	}
-	// The command writes into pipes of the agent's, copied to the caller:
-	// children it leaves running (daemons) keep the pipes, not the caller's
-	// output, which ends soon after the command (see drain).
-	outs, err := newOutputs(stdout, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "lvc-agent: %v\n", err)
-		return 126
-	}
 	cmd := &exec.Cmd{Path: path, Args: req.Argv, Env: env, Dir: req.WorkDir,
-		Stdin: stdin, Stdout: outs.stdout, Stderr: outs.stderr, SysProcAttr: attr}
+		Stdin: stdin, Stdout: stdout, Stderr: stderr, SysProcAttr: attr}
+	var outs *outputs // nil: Direct
+	if !req.Direct {
+		// The command writes into pipes of the agent's, copied to the
+		// caller: children it leaves running (daemons) keep the pipes, not
+		// the caller's output, which ends soon after the command (see drain).
+		if outs, err = newOutputs(stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "lvc-agent: %v\n", err)
+			return 126
+		}
+		cmd.Stdout, cmd.Stderr = outs.stdout, outs.stderr
+	}
 	err = cmd.Start()
 	outs.started()
 	if err != nil {
