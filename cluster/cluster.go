@@ -197,8 +197,14 @@ func (c *Cluster) StopDaemon(ctx context.Context, node, daemon string, timeout t
 }
 
 // StartDaemon undoes StopDaemon and waits until the daemon runs again:
-// the controller starts it, or this call does when none runs.
+// the controller starts it, or this call does when none runs. A daemon of
+// restart: manual is the user's to start: it says so.
 func (c *Cluster) StartDaemon(ctx context.Context, node, daemon string, timeout time.Duration) error {
+	if st, err := c.Status(); err == nil && st != nil {
+		if d := st.Daemon(node, daemon); d != nil && d.State == v1.DaemonNotStarted {
+			return fmt.Errorf("%s on %s is restart: manual: lvc does not start it; start it on the node (ldms-test's start_daemons does)", daemon, node)
+		}
+	}
 	return c.setStopped(ctx, node, daemon, false, timeout)
 }
 

@@ -140,6 +140,17 @@ func (s *state) superviseNode(ctx context.Context, specs []daemonSpec) ([]v1.Dae
 			st.State, st.PID = v1.DaemonStopped, 0
 			out = append(out, st)
 			continue
+		case d.restart == v1.RestartManual:
+			// The user starts it and restarts it; lvc reports it.
+			st.State, st.PID = v1.DaemonNotStarted, 0
+			if p != nil {
+				st.State = v1.DaemonRunning
+				if prev == nil || prev.PID != p.PID {
+					st.PID, st.StartTime = p.PID, s.r.clock().UTC().Truncate(time.Second)
+				}
+			}
+			out = append(out, st)
+			continue
 		case p != nil && (prev == nil || prev.Hash == "" || prev.Hash == d.hash) && !s.peersChanged(d, prev):
 			s.setPeers(d)
 			st.State = v1.DaemonRunning

@@ -45,7 +45,7 @@ func (s *state) planEarly(hosts []string, rank map[string]int) *earlyStarts {
 	e := &earlyStarts{rank: rank, done: map[string]chan struct{}{}, up: map[string]bool{}, failed: map[string]error{}}
 	for _, h := range hosts {
 		n := s.plan.Node(h)
-		if !s.created[h] || len(n.DaemonsOf(ldmsdKind)) == 0 {
+		if !s.created[h] || !slices.ContainsFunc(n.DaemonsOf(ldmsdKind), func(d plan.Daemon) bool { return d.Restart != v1.RestartManual }) {
 			continue
 		}
 		for _, d := range n.DaemonsOf(ldmsdKind) {
@@ -102,7 +102,7 @@ func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c engin
 	files := s.r.files.changed(boot, slices.DeleteFunc(nodeFiles(s.plan, n, nil), func(f engine.File) bool { return f.Path == plan.HostsPath }))
 	script := "( " + engine.WriteFilesScript(files) + "ldconfig\n)"
 	if len(script) > maxInlineFiles {
-		if err := s.writeFiles(ctx, n.Hostname, c, boot, files); err != nil {
+		if err := s.writeFiles(ctx, n.Hostname, c, boot, files, ""); err != nil {
 			return err
 		}
 		files, script = nil, ""
@@ -122,7 +122,7 @@ func (e *earlyStarts) start(ctx context.Context, s *state, n *plan.Node, c engin
 	}
 	for _, d := range n.DaemonsOf(ldmsdKind) {
 		spec := newDaemonSpec(n, d, "")
-		if s.stopped[spec.key()] || spec.find(s.procsOf(n.Hostname)) != nil {
+		if s.stopped[spec.key()] || d.Restart == v1.RestartManual || spec.find(s.procsOf(n.Hostname)) != nil {
 			continue
 		}
 		spec.pre, script = script, ""

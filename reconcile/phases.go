@@ -376,7 +376,7 @@ func ensureFiles(ctx context.Context, s *state) error {
 			return err
 		}
 		files = append(files, more...)
-		return s.writeFiles(ctx, n.Hostname, s.containers[n.Hostname], s.boots[n.Hostname], files)
+		return s.writeFiles(ctx, n.Hostname, s.containers[n.Hostname], s.boots[n.Hostname], files, manualPre(n))
 	})
 	if err != nil {
 		return err
@@ -387,21 +387,36 @@ func ensureFiles(ctx context.Context, s *state) error {
 
 // writeFiles writes those of files that changed since the last write to
 // the container boot, in one exec, with ldconfig when the OVIS library
-// path is among them.
-func (s *state) writeFiles(ctx context.Context, host string, c engine.Container, boot string, files []engine.File) error {
+// path is among them, then the sh lines of then.
+func (s *state) writeFiles(ctx context.Context, host string, c engine.Container, boot string, files []engine.File, then string) error {
 	files = s.r.files.changed(boot, files)
 	if len(files) == 0 {
 		return nil
 	}
-	then := ""
 	if slices.ContainsFunc(files, func(f engine.File) bool { return f.Path == plan.LdsoConfPath }) {
-		then = "ldconfig\n"
+		then = "ldconfig\n" + then
 	}
 	if _, err := engine.Run(ctx, s.r.Runtime, c.ID, engine.WriteFilesExec(files, then)); err != nil {
 		return fmt.Errorf("%s: %w", host, err)
 	}
 	s.r.files.written(boot, files)
 	return nil
+}
+
+// manualPre is what the restart: manual daemons of n need before they
+// start (/run/sshd, munge's and Slurm's directories), as sh lines: their
+// user starts them, from a node that has what an image made for them would.
+// It runs with each boot's first files, and again when files change.
+func manualPre(n *plan.Node) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, d := range n.Daemons {
+		if d.Restart == v1.RestartManual && d.Pre != "" && !seen[d.Pre] {
+			seen[d.Pre] = true
+			b.WriteString(d.Pre + "\n")
+		}
+	}
+	return b.String()
 }
 
 // fillNodeStatus records what was observed per node.

@@ -12,6 +12,7 @@ import (
 	v1 "github.com/ovis-hpc/lvc/apis/v1"
 	"github.com/ovis-hpc/lvc/engine/enginetest"
 	"github.com/ovis-hpc/lvc/internal/store"
+	"github.com/ovis-hpc/lvc/plan"
 )
 
 // mapSource is a Source of fixed entries.
@@ -334,5 +335,50 @@ func TestReconcileFindsEachMungedDomain(t *testing.T) {
 	}
 	if n := f.rt.Calls()["start"]; n != 2 {
 		t.Errorf("%d starts, want 2", n)
+	}
+}
+
+// restart: manual: lvc readies the nodes for their daemons (/run/sshd)
+// and starts none; it reports one the user starts, and leaves it down when
+// it dies.
+func TestReconcileRestartManualStartsNothing(t *testing.T) {
+	f := newFixture(t)
+	f.manifestYAML("c", `  restart: manual
+  nodes:
+  - hostname: agg
+    daemons:
+    - {name: sshd, type: sshd}
+    - {name: agg, type: ldmsd, listen: [{port: 10000, xprt: sock}]}
+`)
+	st := f.reconcile("c")
+	if n := f.rt.Calls()["start"]; n != 0 {
+		t.Errorf("%d daemon starts, want none", n)
+	}
+	for _, d := range st.Status.Nodes[0].Daemons {
+		if d.State != v1.DaemonNotStarted {
+			t.Errorf("%s = %s, want %s", d.Name, d.State, v1.DaemonNotStarted)
+		}
+	}
+	if c := v1.FindCondition(st.Status.Conditions, v1.ConditionReady); c == nil || c.Status != v1.ConditionTrue {
+		t.Errorf("Ready = %+v, want True: lvc waits for no daemon it does not start", c)
+	}
+	p, err := plan.Build(f.src["c"].Cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pre := manualPre(p.Node("agg")); !strings.Contains(pre, "mkdir -p /run/sshd") {
+		t.Errorf("the files' exec runs %q after them, want sshd's preparation (/run/sshd)", pre)
+	}
+	c, _ := f.rt.Container("c-1")
+	if err := f.rt.Start(t.Context(), c.ID, []string{"sh", "-c", "exec /usr/sbin/sshd -D", "user"}, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.reconcile("c").Daemon("agg", "sshd"); d == nil || d.State != v1.DaemonRunning || d.PID == 0 {
+		t.Errorf("sshd the user started = %+v, want Running with its PID", d)
+	}
+	f.rt.Kill("sshd")
+	f.rt.ResetCalls()
+	if d := f.reconcile("c").Daemon("agg", "sshd"); d == nil || d.State != v1.DaemonNotStarted || f.rt.Calls()["start"] != 0 {
+		t.Errorf("sshd after it died = %+v, %d starts; want NotStarted, none", d, f.rt.Calls()["start"])
 	}
 }

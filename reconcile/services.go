@@ -49,19 +49,54 @@ func (s *state) runDaemons(ctx context.Context, specs []daemonSpec) (bool, error
 	return started, err
 }
 
-// daemonsReady tells whether every daemon named name is running, and
-// lists those that are not.
+// daemonsReady tells whether every daemon named name that lvc starts is
+// running, and lists those that are not.
 func (s *state) daemonsReady(name string) (bool, string) {
 	var bad []string
 	for _, n := range s.plan.Nodes {
 		for _, d := range s.daemons[n.Hostname] {
-			if d.Name == name && d.State != v1.DaemonRunning {
+			if d.Name == name && d.State != v1.DaemonRunning && !s.manual(n.Hostname, d.Name) {
 				bad = append(bad, fmt.Sprintf("%s on %s is %s", name, n.Hostname, d.State))
 			}
 		}
 	}
 	sort.Strings(bad)
 	return len(bad) == 0, strings.Join(bad, "; ")
+}
+
+// manual tells whether the daemon name of node is restart: manual.
+func (s *state) manual(node, name string) bool {
+	n := s.plan.Node(node)
+	if n == nil {
+		return false
+	}
+	for _, d := range n.Daemons {
+		if d.Name == name {
+			return d.Restart == v1.RestartManual
+		}
+	}
+	return false
+}
+
+// allManual sets condition True when every daemon of specs (some) is
+// restart: manual, which lvc neither starts nor waits for, and tells
+// whether it did.
+func (s *state) allManual(specs []daemonSpec, condition, what string) bool {
+	running := 0
+	for _, d := range specs {
+		if d.restart != v1.RestartManual {
+			return false
+		}
+		if ds := s.daemon(d.node, d.name); ds != nil && ds.State == v1.DaemonRunning {
+			running++
+		}
+	}
+	if len(specs) == 0 {
+		return false
+	}
+	s.setCondition(condition, v1.ConditionTrue, "Manual",
+		fmt.Sprintf("restart: manual: %s started by the user, %d of %d running", what, running, len(specs)))
+	return true
 }
 
 // Daemon kinds the phases below run (drivers/kinds).
@@ -91,6 +126,9 @@ func kindPhase(k, condition string) func(context.Context, *state) error {
 		specs := s.specsOf(k)
 		if _, err := s.runDaemons(ctx, specs); err != nil {
 			return err
+		}
+		if s.allManual(specs, condition, k) {
+			return nil
 		}
 		if ok, msg := s.daemonsReady(k); !ok {
 			s.setCondition(condition, v1.ConditionFalse, "NotRunning", msg)
@@ -125,6 +163,9 @@ func ensureSlurm(ctx context.Context, s *state) error {
 		return err
 	}
 	started = started || more
+	if s.allManual(specs, v1.ConditionSlurmReady, "slurmctld and slurmd") {
+		return nil
+	}
 	for _, name := range []string{slurmctldKind, slurmdKind} {
 		if ok, msg := s.daemonsReady(name); !ok {
 			s.setCondition(v1.ConditionSlurmReady, v1.ConditionFalse, "NotRunning", msg)
@@ -210,13 +251,16 @@ func ensureLdmsd(ctx context.Context, s *state) error {
 		mu.Lock()
 		defer mu.Unlock()
 		ds.Listening, ds.Sets = listening, sets
-		if !listening {
+		if !listening && d.Restart != v1.RestartManual {
 			notListening = append(notListening, fmt.Sprintf("%s on %s does not listen on %d yet", d.Name, node, d.Listen))
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if s.allManual(specs, v1.ConditionLdmsdReady, "ldmsd") {
+		return nil
 	}
 	if ok, msg := s.daemonsReady(ldmsdKind); !ok {
 		s.setCondition(v1.ConditionLdmsdReady, v1.ConditionFalse, "NotRunning", msg)

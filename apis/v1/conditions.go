@@ -9,6 +9,9 @@ const (
 	DaemonExited  = "Exited"  // died under restart: never
 	DaemonBackOff = "BackOff" // died again soon after a start; waiting
 	DaemonFailed  = "Failed"  // could not be started
+	// DaemonNotStarted: restart: manual, and not running (not started yet,
+	// or ended).
+	DaemonNotStarted = "NotStarted"
 )
 
 // FindCondition returns the condition typ of cs, or nil.

@@ -129,7 +129,7 @@ var invalidFixtures = map[string][]string{
 		`doc 1: spec.daemons[0].listen_port: expected an integer, got string "10000"`,
 	},
 	"invalid-restart.yaml": {
-		`doc 1: spec.daemons[0].restart: unknown value "sometimes", known: always, never`,
+		`doc 1: spec.daemons[0].restart: unknown value "sometimes", known: always, never, manual`,
 	},
 	"invalid-sampler-key.yaml": {
 		`doc 1: spec.daemons[0].samplers[0].config[0]: unknown key %host% (a sampler has no field "host"; write %% for a literal %)`,

@@ -29,6 +29,11 @@ var AllServices = []string{ServiceSshd, ServiceMunged, ServiceSlurm, ServiceLdms
 const (
 	RestartAlways = "always"
 	RestartNever  = "never"
+	// RestartManual: lvc starts the daemon neither at creation nor after
+	// it dies, and never kills it; the user starts it (ldms-test's
+	// start_daemons, once a script has prepared what it needs), and the
+	// status reports it as lvc finds it.
+	RestartManual = "manual"
 )
 
 // DaemonTypeSampler is the daemon type whose nodes run slurmd.
@@ -100,10 +105,11 @@ type LDMSDClusterSpec struct {
 	// IPv6 (ldms-test format) gives the cluster network IPv6 addresses
 	// and makes /etc/hosts list them instead of the IPv4 ones.
 	IPv6 bool `json:"ipv6,omitempty"`
-	// Restart (ldms-test format) is always (the default) or never:
-	// whether lvc starts a daemon of the nodes again when it dies. The
-	// ldms-test runtime plugin asks for never, so that a script that kills
-	// a daemon sees it stay down until it starts it.
+	// Restart (ldms-test format) is always (the default), never or
+	// manual: whether lvc starts a daemon of the nodes again when it dies,
+	// and (manual) whether it starts it at all. The ldms-test runtime
+	// plugin asks for manual: a script starts its daemons itself, after
+	// what it prepares for them, and one it kills stays down.
 	Restart string `json:"restart,omitempty"`
 	// Image of every container. Default DefaultImage.
 	Image string `json:"image,omitempty"`
@@ -211,7 +217,8 @@ type DaemonSpec struct {
 	LogFile    string   `json:"log_file,omitempty"`
 	LogLevel   string   `json:"log_level,omitempty"`
 	ConfigFile string   `json:"config_file,omitempty"`
-	// Restart is always or never: whether a dead ldmsd is started again.
+	// Restart is always, never or manual: whether a dead ldmsd is started
+	// again, and (manual) whether lvc starts it at all (RestartManual).
 	Restart string `json:"restart,omitempty"`
 	// Placement picks the swarm node of the daemon's container on a
 	// multi-node swarm; without it the least loaded node is used.

@@ -32,7 +32,7 @@ var (
 	ListenXprts    = []string{"sock", "rdma", "ugni", "fabric"}
 	ListenAuths    = []string{"none", "ovis", "munge", "naive", "simple"}
 	LogLevels      = []string{"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "QUIET"}
-	Restarts       = []string{RestartAlways, RestartNever}
+	Restarts       = []string{RestartAlways, RestartNever, RestartManual}
 	SlurmLogLevels = []string{"quiet", "fatal", "error", "info", "verbose", "debug", "debug2", "debug3", "debug4", "debug5"}
 	MountModes     = []string{"ro", "rw"}
 )

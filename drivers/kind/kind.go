@@ -76,7 +76,7 @@ type Daemon struct {
 	// Env is the daemon's own env, given to its exec on top of the
 	// container's.
 	Env v1.Env
-	// Restart is v1.RestartAlways or v1.RestartNever.
+	// Restart is v1.RestartAlways, v1.RestartNever or v1.RestartManual.
 	Restart string
 	// Logs are its log files in the node: the stdio lvc redirects
 	// (Logs[0]), then its own.
