@@ -106,9 +106,14 @@ func TestPythonPlugin(t *testing.T) {
 	if err != nil {
 		t.Skip("python3 is not installed: the plugin's Python tests are skipped")
 	}
+	// The agent path's tests run the real lvc-agent.
+	agent := filepath.Join(t.TempDir(), "lvc-agent")
+	if out, err := exec.Command("go", "build", "-o", agent, "github.com/ovis-hpc/lvc/cmd/lvc-agent").CombinedOutput(); err != nil {
+		t.Fatalf("go build lvc-agent: %v\n%s", err, out)
+	}
 	cmd := exec.Command(py, "-B", "-m", "unittest", "-v", "test_lvc")
 	cmd.Dir = "testdata"
-	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1", "LVC_TEST_AGENT="+agent)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("python3 -m unittest test_lvc: %v\n%s", err, out)

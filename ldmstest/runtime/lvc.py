@@ -10,29 +10,31 @@ or with `runtime = lvc` in the [ldms-test] section of ldms-test.conf. The
 `lvc` executable must be on the PATH (or named by the configuration below).
 
 Each cluster is an LDMSDCluster manifest whose spec is the script's spec dict
-as the script wrote it (templates, "!extends", %attr%), plus `restart: never`
+as the script wrote it (templates, "!extends", %attr%), plus `restart: manual`
 (unless the spec says otherwise). The module keeps it, with lvc's status
 directory, in a directory of its own per cluster (DIR/NAME: manifest.json,
 spec.json, lvc's clusters/ and status/; DIR defaults to ~/.lvc/ldms-test),
 and drives lvc through its command line: `lvc render -f` checks that lvc
 can run the spec (it refuses IPv6, binds, tmpfs, atstart at
 once), `lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
-nodes, `lvc exec` runs each command (one lvc process per call), `lvc delete`
-removes it. A directory per cluster lets scripts run side by side: `lvc up`
-holds its status directory's writer lock while it converges.
+nodes, each command runs through the node's exec agent (or `lvc exec`
+where none answers; see AGENT_ROOT), `lvc delete` removes it. A directory
+per cluster lets scripts run side by side: `lvc up` holds its status
+directory's writer lock while it converges.
 
-Supervision. lvc starts every daemon the nodes declare (sshd, munged in
-each domain, slurmctld and slurmd, ldmsd) when it creates the cluster, in
-dependency order and in parallel; `lvc up` returns once they all run. The
-spec's `restart: never` makes each of them a plain process: one that dies,
-or that a script kills, stays down, and no lvc process watches the cluster
-after `lvc up` returns anyway. So the base class's start_daemons(),
-start_sshd(), start_munged(), start_slurm() and start_ldmsd(), which check
-with pgrep (or munged's pid file) first, find the daemons running and leave
-them alone, and a script's kill_ldmsd() stays a kill until the script starts
-the ldmsd again with start_ldmsd() (ldms-test's own config file and command
-line). A spec that sets `restart: always` gets lvc's supervision instead,
-but then only while an lvc up or lvc-controller runs on its directories.
+Supervision. Under `restart: manual` lvc makes the network, the containers
+and every file the nodes need (hosts, SSH and munge keys, slurm.conf, OVIS
+environment), and starts no daemon: the script's start_daemons(),
+start_sshd(), start_munged(), start_slurm() and start_ldmsd() start them,
+as under the docker runtime, once the script has prepared what they need
+(prdcr_subscribe_test builds the sampler plugin its ldmsd loads, and
+removes the output files of an earlier run, between creating the cluster
+and start_daemons()). lvc never restarts or kills them, so a script's
+kill_ldmsd() stays a kill until the script starts the ldmsd again, and
+`lvc get`/`describe` report them as lvc finds them. A spec that sets
+`restart: always` (or `never`) gets lvc's own start of every daemon at
+creation instead; the base class then finds them running (it checks with
+pgrep first) and starts nothing twice.
 
 Configuration, all optional, in the [lvc] section of ldms-test.conf:
 
@@ -55,8 +57,10 @@ for a whole container), and a stopped node's daemons stay down after
 start() as with the docker runtime.
 """
 
+import array
 import concurrent.futures
 import contextlib
+import copy
 import errno
 import hashlib
 import ipaddress
@@ -68,11 +72,13 @@ import select
 import shlex
 import shutil
 import socket
+import struct
 import subprocess
+import tempfile
 import time
 import tty
 
-from LDMS_Test import LDMSDCluster, LDMSDContainer, LDMSDContainerTTY, Spec
+from LDMS_Test import LDMSDCluster, LDMSDContainer, LDMSDContainerTTY, Spec, env_dict
 
 log = logging.getLogger(__name__)
 
@@ -163,18 +169,108 @@ def _bytes(content):
     return bytes(content)
 
 
-def _env_args(env):
-    """lvc exec -e flags for env, a dict or a list of NAME=VALUE."""
+def _env_list(env):
+    """env, a dict or a list of NAME=VALUE, as a list of NAME=VALUE."""
     if not env:
         return []
     if isinstance(env, dict):
-        items = ["{}={}".format(k, v) for k, v in env.items()]
-    else:
-        items = [str(e) for e in env]
+        return ["{}={}".format(k, v) for k, v in env.items()]
+    return [str(e) for e in env]
+
+
+def _env_args(env):
+    """lvc exec -e flags for env."""
     out = []
-    for e in items:
+    for e in _env_list(env):
         out += ["-e", e]
     return out
+
+
+# lvc's exec agent (lvc's internal/agent): on a local engine each container
+# lvc made has one, at AGENT_ROOT/CONTAINER/agent.sock on this host. A
+# request is a 4-byte big-endian length and JSON {argv, env, user}, sent with
+# the command's stdin, stdout and stderr descriptors; the reply, JSON {exit,
+# error}, comes once the command has ended and its output is written. That
+# is about 1 ms where an lvc exec process costs 10, and the scripts run
+# hundreds of commands. Where no agent answers (a remote engine, a container
+# lvc made before it had agents, LVC_AGENT=none), lvc exec runs the command.
+AGENT_ROOT = "/run/lvc/agent"
+
+
+def _memfd(content=None):
+    """A descriptor of an anonymous file holding content, at its start."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("lvc-exec")
+    else:
+        fd, path = tempfile.mkstemp(prefix="lvc-exec-")
+        os.unlink(path)
+    if content:
+        os.write(fd, content)  # a memfd or file takes it all at once
+        os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _read_fd(fd):
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while True:
+        b = os.read(fd, 1 << 20)
+        if not b:
+            return b"".join(chunks)
+        chunks.append(b)
+
+
+def _agent_run(container, argv, env=None, user=None, input=None, merge=True):
+    """Run argv through container's exec agent: (rc, stdout, stderr) as
+    _run returns them, or None when no agent answers."""
+    if not container or os.environ.get("LVC_AGENT") == "none":
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(os.path.join(AGENT_ROOT, container, "agent.sock"))
+    except OSError:
+        sock.close()
+        return None
+    # direct: the command writes into our files itself, and what a daemon
+    # it starts writes later is not waited for (_CAPTURE's end, for free).
+    req = {"argv": [str(a) for a in argv], "direct": True}
+    if env:
+        req["env"] = _env_list(env)
+    if user:
+        req["user"] = str(user)
+    body = json.dumps(req).encode()
+    msg = struct.pack(">I", len(body)) + body
+    stdin = _memfd(input) if input is not None else os.open(os.devnull, os.O_RDONLY)
+    out = _memfd()
+    err = out if merge else _memfd()
+    try:
+        with sock:
+            try:
+                n = sock.sendmsg([msg], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                          array.array("i", [stdin, out, err]))])
+                sock.sendall(msg[n:])
+            except OSError:
+                return None  # not taken: nothing ran
+            # (No shutdown: the agent takes our end of the connection
+            # closing as our end, and kills the command.)
+            chunks = []
+            while True:
+                b = sock.recv(65536)
+                if not b:
+                    break
+                chunks.append(b)
+        try:
+            reply = json.loads(b"".join(chunks))
+        except ValueError:
+            raise RuntimeError("the exec agent of {} ended without an exit "
+                               "status for {!r}".format(container, argv))
+        so, se = _text(_read_fd(out)), "" if merge else _text(_read_fd(err))
+        if reply.get("error"):
+            (so, se) = (so + reply["error"] + "\n", se) if merge else (so, se + reply["error"] + "\n")
+        return reply.get("exit", 1), so, se
+    finally:
+        for fd in {stdin, out, err}:
+            os.close(fd)
 
 
 def _argv(cmd, shell):
@@ -187,12 +283,12 @@ def _argv(cmd, shell):
     return shlex.split(cmd)
 
 
-# exec_run's command writes into a file on the node, which the shell prints
-# once the command has ended. A child the command leaves running (ldmsd,
-# munged, `cmd &`) then holds that file and not the exec's stream: the
-# engine waits up to 2 s for such a stream to close after the command ends,
-# and holds the container's next exec until it does; lvc's exec agent waits
-# for 100 ms of quiet.
+# Through lvc exec, exec_run's command writes into a file on the node,
+# which the shell prints once the command has ended. A child the command
+# leaves running (ldmsd, munged, `cmd &`) then holds that file and not the
+# exec's stream: the engine waits up to 2 s for such a stream to close after
+# the command ends, and holds the container's next exec until it does. (The
+# agent path gets the same from its direct requests.)
 _CAPTURE = ('f=/tmp/.lvc-exec.$$; "$@" >"$f" 2>&1; r=$?; '
             'cat "$f"; rm -f "$f"; exit $r')
 
@@ -302,11 +398,24 @@ class LvcContainer(LDMSDContainer):
         return _lvc(self.cluster.lvc_name, "exec", *flags, self.cluster.lvc_name,
                     self.node["hostname"], "--") + cmd
 
+    def _call(self, argv, env=None, user=None, input=None, merge=True,
+              capture=False):
+        """Run argv on the node, through its exec agent when one answers,
+        else through lvc exec (with capture, through _CAPTURE): (rc, stdout,
+        stderr) as _run returns them."""
+        r = _agent_run(self.node.get("container"), argv, env=env, user=user,
+                       input=input, merge=merge)
+        if r is not None:
+            return r
+        if capture:
+            argv = _captured(argv)
+        return _run(self._exec(argv, env=env, user=user, stdin=input is not None),
+                    input=input, merge=merge)
+
     def exec_run(self, cmd, env=None, user=None):
         if self._defer(self.exec_run, cmd, env=env, user=user):
             return 0, ""
-        rc, out, _ = _run(self._exec(_captured(_argv(cmd, True)), env=env,
-                                     user=user))
+        rc, out, _ = self._call(_argv(cmd, True), env=env, user=user, capture=True)
         return rc, out
 
     def _defer(self, method, *args, **kwargs):
@@ -318,25 +427,49 @@ class LvcContainer(LDMSDContainer):
         return True
 
     def pipe(self, cmd, content):
-        rc, out, _ = _run(self._exec(_argv(cmd, False), stdin=True),
-                          input=_bytes(content))
+        rc, out, _ = self._call(_argv(cmd, False), input=_bytes(content))
         return rc, out
 
     def write_file(self, path, content, user=None):
         if self._defer(self.write_file, path, content, user=user):
             return
         argv = ["/bin/bash", "-c", 'cat >"$1"', "write_file", path]
-        rc, out, _ = _run(self._exec(argv, user=user, stdin=True),
-                          input=_bytes(content))
+        rc, out, _ = self._call(argv, user=user, input=_bytes(content))
         if rc:
             raise RuntimeError("write_file {} on {}: rc {}: {}"
                                .format(path, self.hostname, rc, out))
 
     def read_file(self, path, user=None):
-        rc, out, err = _run(self._exec(["cat", path], user=user), merge=False)
+        rc, out, err = self._call(["cat", path], user=user, merge=False)
         if rc:
             raise RuntimeError("Error {} {}".format(rc, err))
         return out
+
+    def start_ldmsd(self, spec_override={}, **kwargs):
+        """The base class's start_ldmsd (its spec, config file, command line
+        and environment), but for its wait for the port: the base class
+        greps /proc/net/tcp, where an ldmsd listening on an IPv6 socket (as
+        OVIS-4's does, on ::) does not show, and so waits its whole 5 s for
+        every ldmsd, under any runtime. This also reads /proc/net/tcp6, and
+        waits as long at most."""
+        if self.check_ldmsd():
+            return  # already running
+        spec = copy.deepcopy(self.ldmsd_spec)
+        spec.update(spec_override)
+        if not spec:
+            return  # no ldmsd spec for this node and no spec given
+        self.write_file(spec["config_file"], self.get_ldmsd_config(spec))
+        rc, out = self.exec_run(self.get_ldmsd_cmd(spec), env=env_dict(spec["env"]))
+        if rc:
+            raise RuntimeError("ldmsd exec error {}: {}".format(rc, out))
+        port = spec.get("listen_port") or (spec.get("listen") or [{}])[0].get("port")
+        if not port:
+            raise RuntimeError("Cannot determine ldmsd port")
+        grep = "grep -q {} /proc/net/tcp /proc/net/tcp6".format(
+            shlex.quote(":\\<{:x}\\>".format(int(port))))
+        deadline = time.time() + 5
+        while self.exec_run(grep)[0] != 0 and time.time() < deadline:
+            time.sleep(0.05)
 
     def exec_interact(self, cmd):
         return LvcTTY(self._exec(_argv(cmd, False), stdin=True, terminal=True))
@@ -428,7 +561,7 @@ class LvcCluster(LDMSDCluster):
     def manifest(cls, spec):
         """The LDMSDCluster manifest (a dict) of an ldms-test spec dict."""
         sp = json.loads(json.dumps(spec))  # plain dicts and lists
-        sp.setdefault("restart", "never")
+        sp.setdefault("restart", "manual")
         sp["name"] = lvc_name(sp["name"])
         return {
             "apiVersion": API_VERSION,
@@ -558,9 +691,9 @@ class LvcCluster(LDMSDCluster):
         return self._spec
 
     # -- the base class's node-by-node loops, all nodes at once -------------
-    # Each lvc exec is a process and a command on the node (about 65 ms
-    # through the engine's exec, 10 ms through lvc's exec agent); the base
-    # class's loops over the nodes pay it node after node.
+    # Each command is a round trip to the node (about 65 ms through the
+    # engine's exec, 1 ms through lvc's exec agent); the base class's loops
+    # over the nodes pay it node after node.
 
     def _each(self, fn):
         """fn(container) for every container at once; raises the first error."""

@@ -6,6 +6,10 @@ plugin imports. Written for these tests; its Spec does not expand."""
 from abc import ABC, abstractmethod
 
 
+def env_dict(env):
+    return dict(env) if isinstance(env, dict) else dict(e.split("=", 1) for e in env)
+
+
 class cached_property(object):
     def __init__(self, func):
         self.func = func
@@ -41,6 +45,25 @@ class LDMSDContainer(ABC):
         if not isinstance(cluster, LDMSDCluster):
             raise TypeError("cluster must be an LDMSDCluster")
         self.cluster = cluster
+
+    # What start_ldmsd uses, standing in for the real ones.
+    @property
+    def spec(self):
+        return next(n for n in self.cluster.spec["nodes"] if n["hostname"] == self.hostname)
+
+    def check_ldmsd(self):
+        rc, out = self.exec_run("pgrep -c ldmsd")
+        return rc == 0
+
+    @property
+    def ldmsd_spec(self):
+        return next((d for d in self.spec.get("daemons", []) if d["type"] == "ldmsd"), None)
+
+    def get_ldmsd_config(self, spec):
+        return "# config of {}\n".format(spec["name"])
+
+    def get_ldmsd_cmd(self, spec):
+        return "ldmsd -c {}".format(spec["config_file"])
 
     def start_daemons(self):
         self.exec_run("start daemons of " + self.hostname)

@@ -79,7 +79,9 @@ IF_INET6 = (
 )
 
 
-class PluginTest(unittest.TestCase):
+class PluginBase(unittest.TestCase):
+    """A fake lvc on the PATH, answering as told (answer), logging calls."""
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="lvc-plugin-test.")
         self.addCleanup(shutil.rmtree, self.tmp, True)
@@ -103,6 +105,9 @@ class PluginTest(unittest.TestCase):
         pause = lvc.CLEANUP_PAUSE
         self.addCleanup(setattr, lvc, "CLEANUP_PAUSE", pause)
         lvc.CLEANUP_PAUSE = 0
+        root = lvc.AGENT_ROOT  # no agent answers here: lvc exec runs each command
+        self.addCleanup(setattr, lvc, "AGENT_ROOT", root)
+        lvc.AGENT_ROOT = os.path.join(self.tmp, "agent")
         self.answer([])
 
     # -- helpers ---------------------------------------------------------
@@ -142,6 +147,9 @@ class PluginTest(unittest.TestCase):
         self.assertIsNotNone(n, name)
         return n
 
+
+
+class PluginTest(PluginBase):
     # -- the interface ---------------------------------------------------
     def test_classes_implement_the_interface(self):
         self.assertEqual(lvc.LvcCluster.__abstractmethods__, frozenset())
@@ -174,7 +182,7 @@ class PluginTest(unittest.TestCase):
         self.assertEqual(m["kind"], "LDMSDCluster")
         self.assertEqual(m["metadata"], {"name": NAME})
         want = json.loads(json.dumps(SPEC))
-        want["restart"] = "never"
+        want["restart"] = "manual"
         self.assertEqual(m["spec"], want)
         up = self.last("up")
         self.assertEqual(up["argv"], self.dirs() +
@@ -194,7 +202,7 @@ class PluginTest(unittest.TestCase):
         self.assertEqual(m["spec"]["nodes"][0]["daemons"][0]["!extends"], "base")
         self.assertEqual(m["spec"]["tuple"], [1, 2])
         plain = {"name": "u", "nodes": []}
-        self.assertEqual(lvc.LvcCluster.manifest(plain)["spec"]["restart"], "never")
+        self.assertEqual(lvc.LvcCluster.manifest(plain)["spec"]["restart"], "manual")
         self.assertEqual(plain, {"name": "u", "nodes": []})  # the caller's dict is untouched
 
     def test_names_lvc_refuses_are_mapped_and_kept_apart(self):
@@ -376,6 +384,21 @@ class PluginTest(unittest.TestCase):
         self.assertIn("Permission denied", str(e.exception))
         self.assertEqual(self.last("exec")["stdin"], "\x00\x01")
 
+    def test_start_ldmsd_waits_for_an_ipv6_listener_too(self):
+        self.answer([{"sub": "exec", "match": "pgrep -c ldmsd", "rc": 1, "stdout": "0\n"},
+                     {"sub": "exec"}])
+        os.makedirs(os.path.dirname(lvc.LvcCluster.spec_path(NAME)), exist_ok=True)
+        with open(lvc.LvcCluster.spec_path(NAME), "w") as f:
+            json.dump(SPEC, f)
+        self.node().start_ldmsd(spec_override={"config_file": "/etc/samp.conf", "env": {"A": "1"}})
+        execs = [c for c in self.calls() if "exec" in c["argv"]]
+        self.assertEqual(execs[1]["argv"][-2:], ["write_file", "/etc/samp.conf"])
+        self.assertEqual(execs[1]["stdin"], "# config of samp\n")
+        self.assertIn("-e", execs[2]["argv"])
+        self.assertEqual(execs[2]["argv"][-1], "ldmsd -c /etc/samp.conf")
+        self.assertEqual(execs[3]["argv"][-1], "grep -q ':\\<2710\\>' /proc/net/tcp /proc/net/tcp6")
+        self.assertEqual(len(execs), 4)  # listening at the first look
+
     def test_read_file(self):
         self.answer([{"sub": "exec", "match": "cat /etc/hosts", "stdout": "127.0.0.1 localhost\n", "stderr": "noise\n"},
                      {"sub": "exec", "match": "cat /nope", "rc": 1, "stderr": "cat: /nope: No such file\n"}])
@@ -488,6 +511,57 @@ class PluginTest(unittest.TestCase):
         argv = call["argv"]
         self.assertEqual(argv[argv.index("exec"):], [
             "exec", "-i", "-t", NAME, "node-1", "--", "/bin/bash", "-c", "python3 -qi"])
+
+
+AGENT = os.environ.get("LVC_TEST_AGENT")
+
+
+@unittest.skipUnless(AGENT, "LVC_TEST_AGENT (an lvc-agent program) is not set")
+class AgentPathTest(PluginBase):
+    """Commands through node-1's exec agent: the real lvc-agent, run here
+    (TestPythonPlugin builds it) at the socket where lvc gives it to
+    container c1-1."""
+
+    def setUp(self):
+        PluginBase.setUp(self)
+        sock = os.path.join(lvc.AGENT_ROOT, "c1-1", "agent.sock")
+        os.makedirs(os.path.dirname(sock))
+        agent = subprocess.Popen([AGENT, sock])
+        self.addCleanup(agent.wait)
+        self.addCleanup(agent.kill)
+        deadline = time.time() + 30
+        while not os.path.exists(sock):
+            self.assertIsNone(agent.poll(), "lvc-agent ended")
+            self.assertLess(time.time(), deadline, "no agent socket")
+            time.sleep(0.01)
+        self.answer([{"sub": "exec", "stdout": "lvc exec ran it\n"}])
+
+    def test_exec_run_through_the_agent(self):
+        rc, out = self.node().exec_run("echo out; echo err >&2; echo $A$B; exit 3",
+                                       env={"A": "x", "B": 1})
+        self.assertEqual((rc, out), (3, "out\nerr\nx1\n"))
+        self.assertEqual([c for c in self.calls() if "exec" in c["argv"]], [])
+
+    def test_exec_run_leaving_a_daemon_returns(self):
+        rc, out = self.node().exec_run("sleep 300 & echo $!")
+        os.kill(int(out), signal.SIGTERM)
+        self.assertEqual(rc, 0)
+
+    def test_files_and_pipe_through_the_agent(self):
+        path = os.path.join(self.tmp, "f")
+        self.node().write_file(path, "a\0b\n")
+        self.assertEqual(self.node().read_file(path), "a\0b\n")
+        self.assertEqual(self.node().pipe("cat", b"in\n"), (0, "in\n"))
+        with self.assertRaises(RuntimeError) as e:
+            self.node().read_file(os.path.join(self.tmp, "nope"))
+        self.assertIn("No such file", str(e.exception))
+        self.assertEqual([c for c in self.calls() if "exec" in c["argv"]], [])
+
+    def test_a_node_without_agent_and_lvc_agent_none_use_lvc_exec(self):
+        self.assertEqual(self.node("agg-2").exec_run("true"), (0, "lvc exec ran it\n"))
+        os.environ["LVC_AGENT"] = "none"
+        self.assertEqual(self.node().exec_run("true"), (0, "lvc exec ran it\n"))
+        self.assertEqual(len([c for c in self.calls() if "exec" in c["argv"]]), 2)
 
 
 if __name__ == "__main__":
