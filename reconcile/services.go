@@ -82,6 +82,9 @@ func (s *state) manual(node, name string) bool {
 // restart: manual, which lvc neither starts nor waits for, and tells
 // whether it did.
 func (s *state) allManual(specs []daemonSpec, condition, what string) bool {
+	if len(specs) == 0 {
+		return false
+	}
 	running := 0
 	for _, d := range specs {
 		if d.restart != v1.RestartManual {
@@ -90,9 +93,6 @@ func (s *state) allManual(specs []daemonSpec, condition, what string) bool {
 		if ds := s.daemon(d.node, d.name); ds != nil && ds.State == v1.DaemonRunning {
 			running++
 		}
-	}
-	if len(specs) == 0 {
-		return false
 	}
 	s.setCondition(condition, v1.ConditionTrue, "Manual",
 		fmt.Sprintf("restart: manual: %s started by the user, %d of %d running", what, running, len(specs)))
