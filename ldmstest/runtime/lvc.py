@@ -188,7 +188,7 @@ def _env_args(env):
 
 # lvc's exec agent (lvc's internal/agent): on a local engine each container
 # lvc made has one, at AGENT_ROOT/CONTAINER/agent.sock on this host. A
-# request is a 4-byte big-endian length and JSON {argv, env, user}, sent with
+# request is a 4-byte big-endian length and JSON {argv, env, user, direct}, sent with
 # the command's stdin, stdout and stderr descriptors; the reply, JSON {exit,
 # error}, comes once the command has ended and its output is written. That
 # is about 1 ms where an lvc exec process costs 10, and the scripts run
@@ -204,9 +204,10 @@ def _memfd(content=None):
     else:
         fd, path = tempfile.mkstemp(prefix="lvc-exec-")
         os.unlink(path)
-    if content:
-        os.write(fd, content)  # a memfd or file takes it all at once
-        os.lseek(fd, 0, os.SEEK_SET)
+    view = memoryview(content or b"")
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
     return fd
 
 
@@ -265,8 +266,10 @@ def _agent_run(container, argv, env=None, user=None, input=None, merge=True):
             raise RuntimeError("the exec agent of {} ended without an exit "
                                "status for {!r}".format(container, argv))
         so, se = _text(_read_fd(out)), "" if merge else _text(_read_fd(err))
-        if reply.get("error"):
-            (so, se) = (so + reply["error"] + "\n", se) if merge else (so, se + reply["error"] + "\n")
+        if reply.get("error") and merge:
+            so += reply["error"] + "\n"
+        elif reply.get("error"):
+            se += reply["error"] + "\n"
         return reply.get("exit", 1), so, se
     finally:
         for fd in {stdin, out, err}:
