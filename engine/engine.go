@@ -83,7 +83,11 @@ type ContainerSpec struct {
 	Mounts   []Mount
 	CapAdd   []string
 	CapDrop  []string
-	Labels   map[string]string // must include LabelCluster
+	// Ports are published on the engine's host.
+	Ports []PortBinding
+	// Tmpfs maps a path in the container to its tmpfs mount options ("").
+	Tmpfs  map[string]string
+	Labels map[string]string // must include LabelCluster
 	// Placement restricts the swarm nodes a new container may go to.
 	Placement Placement
 	// BeforeStart, when set, is called once the container exists and
@@ -91,6 +95,13 @@ type ContainerSpec struct {
 	// attaches starting containers to an overlay network about one at a
 	// time, so callers use it to order starts.
 	BeforeStart func(context.Context) error
+}
+
+// PortBinding publishes a container port on the engine's host.
+type PortBinding struct {
+	ContainerPort string // "PORT" or "PORT/PROTO"
+	HostIP        string // "" for every address
+	HostPort      int    // 0 for one the engine picks
 }
 
 // Placement restricts where a container may run on a multi-node swarm:

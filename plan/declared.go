@@ -45,6 +45,8 @@ func declaredNodes(c *v1.LDMSDCluster) (*Plan, *kind.Cluster, error) {
 			Mounts:        slices.Clone(clusterMounts),
 			CapAdd:        slices.Clone(s.CapAdd),
 			CapDrop:       slices.Clone(s.CapDrop),
+			Ports:         slices.Clone(ns.Binds),
+			Tmpfs:         slices.Clone(ns.Tmpfs),
 		}
 		if len(ns.Mounts) > 0 { // a node's own mounts replace the cluster's, OVIS kept
 			node.Mounts = node.Mounts[:1]
@@ -95,8 +97,8 @@ var ErrUnsupported = errors.New("not supported by lvc yet")
 // supported refuses what the ldms-test format declares but lvc does not
 // run yet, naming the field.
 func supported(i int, ns v1.NodeSpec) error {
-	if len(ns.Binds) > 0 || len(ns.Tmpfs) > 0 || ns.Atstart != "" {
-		return fmt.Errorf("spec.nodes[%d]: binds, tmpfs and atstart: %w", i, ErrUnsupported)
+	if ns.Atstart != "" {
+		return fmt.Errorf("spec.nodes[%d].atstart: %w", i, ErrUnsupported)
 	}
 	return nil
 }

@@ -101,6 +101,10 @@ type Node struct {
 	Mounts  []Mount
 	CapAdd  []string
 	CapDrop []string
+	// Ports are published on the Docker host (ldms-test's binds).
+	Ports []v1.PortBind
+	// Tmpfs are "PATH" or "PATH:OPTIONS" tmpfs mounts.
+	Tmpfs []string
 	// Placement restricts the swarm node of the container, or is nil.
 	Placement *v1.Placement
 	// Daemons are every daemon of the node, of every kind the spec's
@@ -375,7 +379,9 @@ func containerHash(n *Node) string {
 		CapDrop  []string
 		// A placement moves the container; nil keeps old hashes as they were.
 		Placement *v1.Placement `json:",omitempty"`
-	}{n.Image, n.Hostname, n.Env.Strings(), mounts, n.CapAdd, n.CapDrop, n.Placement})
+		Ports     []v1.PortBind `json:",omitempty"`
+		Tmpfs     []string      `json:",omitempty"`
+	}{n.Image, n.Hostname, n.Env.Strings(), mounts, n.CapAdd, n.CapDrop, n.Placement, n.Ports, n.Tmpfs})
 }
 
 // hashJSON hashes v's JSON encoding, which is stable for structs and

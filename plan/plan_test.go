@@ -450,3 +450,32 @@ func TestNodeFormatEtcd(t *testing.T) {
 		t.Errorf("head runs etcd %+v", ds)
 	}
 }
+
+// ldms-test's binds and tmpfs reach the node's container, and a change of
+// them recreates it.
+func TestBindsAndTmpfsMakeTheContainer(t *testing.T) {
+	build := func(node string) Node {
+		t.Helper()
+		m := "apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: c}\nspec:\n  nodes:\n  - " + node + "\n"
+		docs := v1.Load("c.yaml", []byte(m))
+		if err := v1.Errors(docs).Err(); err != nil {
+			t.Fatal(err)
+		}
+		p, err := Build(docs[0].Cluster)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Nodes[0]
+	}
+	plain := build("{hostname: a, daemons: [{name: sshd, type: sshd}]}")
+	n := build(`{hostname: a, binds: {"10000/tcp": 20001}, tmpfs: [/scratch], daemons: [{name: sshd, type: sshd}]}`)
+	if want := []v1.PortBind{{ContainerPort: "10000/tcp", HostPort: 20001}}; !reflect.DeepEqual(n.Ports, want) {
+		t.Errorf("ports = %+v, want %+v", n.Ports, want)
+	}
+	if !reflect.DeepEqual(n.Tmpfs, []string{"/scratch"}) {
+		t.Errorf("tmpfs = %q, want /scratch", n.Tmpfs)
+	}
+	if n.ContainerHash == plain.ContainerHash {
+		t.Error("binds and tmpfs leave the container hash as it was")
+	}
+}

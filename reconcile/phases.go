@@ -95,6 +95,8 @@ func containerSpec(p *plan.Plan, n *plan.Node) engine.ContainerSpec {
 		Mounts:    mounts,
 		CapAdd:    n.CapAdd,
 		CapDrop:   n.CapDrop,
+		Ports:     ports(n.Ports),
+		Tmpfs:     tmpfs(n.Tmpfs),
 		Labels: map[string]string{
 			engine.LabelCluster: p.Cluster,
 			engine.LabelNode:    n.Hostname,
@@ -102,6 +104,27 @@ func containerSpec(p *plan.Plan, n *plan.Node) engine.ContainerSpec {
 			engine.LabelHash:    hash,
 		},
 	}
+}
+
+func ports(ps []v1.PortBind) []engine.PortBinding {
+	var out []engine.PortBinding
+	for _, p := range ps {
+		out = append(out, engine.PortBinding{ContainerPort: p.ContainerPort, HostIP: p.HostIP, HostPort: p.HostPort})
+	}
+	return out
+}
+
+// tmpfs maps each "PATH[:OPTIONS]" to its options.
+func tmpfs(ts []string) map[string]string {
+	if len(ts) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for _, t := range ts {
+		p, opts, _ := strings.Cut(t, ":")
+		out[p] = opts
+	}
+	return out
 }
 
 // ensureContainers creates missing nodes, recreates those whose hash

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -35,6 +36,8 @@ type renderedNode struct {
 	Image     string           `json:"image"`
 	Env       []string         `json:"env"`
 	Mounts    []string         `json:"mounts"`
+	Ports     []string         `json:"ports,omitempty"`
+	Tmpfs     []string         `json:"tmpfs,omitempty"`
 	CapAdd    []string         `json:"capAdd,omitempty"`
 	CapDrop   []string         `json:"capDrop,omitempty"`
 	Daemons   []renderedDaemon `json:"daemons,omitempty"`
@@ -164,9 +167,20 @@ func rendered(p *plan.Plan) renderedCluster {
 			Slurm:     n.SlurmRole,
 			Image:     n.Image,
 			Env:       n.Env.Strings(),
+			Tmpfs:     n.Tmpfs,
 			CapAdd:    n.CapAdd,
 			CapDrop:   n.CapDrop,
 			Hash:      n.Hash(),
+		}
+		for _, p := range n.Ports {
+			host := "any port"
+			if p.HostPort != 0 {
+				host = strconv.Itoa(p.HostPort)
+			}
+			if p.HostIP != "" {
+				host = p.HostIP + " " + host
+			}
+			rn.Ports = append(rn.Ports, p.ContainerPort+" on the host's "+host)
 		}
 		for _, m := range n.Mounts {
 			rn.Mounts = append(rn.Mounts, m.String())
@@ -218,6 +232,8 @@ func writeText(w io.Writer, c renderedCluster) error {
 		b.WriteString(")\n")
 		list(&b, "  ", "container env", n.Env)
 		list(&b, "  ", "mounts", n.Mounts)
+		list(&b, "  ", "published ports", n.Ports)
+		list(&b, "  ", "tmpfs", n.Tmpfs)
 		list(&b, "  ", "cap_add", n.CapAdd)
 		list(&b, "  ", "cap_drop", n.CapDrop)
 		for _, d := range n.Daemons {

@@ -1,13 +1,17 @@
 package swarm
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/go-connections/nat"
+
 	"github.com/ovis-hpc/lvc/engine"
 )
 
@@ -71,6 +75,10 @@ func (e *Engine) EnsureContainer(ctx context.Context, spec ContainerSpec) (Conta
 			mode = "ro"
 		}
 		host.Binds = append(host.Binds, m.Source+":"+m.Target+":"+mode)
+	}
+	host.Tmpfs = spec.Tmpfs
+	if err := publish(cfg, host, spec.Ports); err != nil {
+		return Container{}, fmt.Errorf("create container %q: %w", spec.Name, err)
 	}
 	if binds := e.agentBinds(spec.Name); binds != nil {
 		host.Binds = append(host.Binds, binds...)
@@ -148,6 +156,28 @@ func (e *Engine) RemoveContainer(ctx context.Context, id string) error {
 		return fmt.Errorf("remove container %s: %w", id, err)
 	}
 	removeAgent(id)
+	return nil
+}
+
+// publish sets the container's published ports.
+func publish(cfg *container.Config, host *container.HostConfig, ports []engine.PortBinding) error {
+	if len(ports) == 0 {
+		return nil
+	}
+	cfg.ExposedPorts, host.PortBindings = nat.PortSet{}, nat.PortMap{}
+	for _, p := range ports {
+		num, proto, _ := strings.Cut(p.ContainerPort, "/")
+		port, err := nat.NewPort(cmp.Or(proto, "tcp"), num)
+		if err != nil {
+			return fmt.Errorf("port %q: %w", p.ContainerPort, err)
+		}
+		hostPort := ""
+		if p.HostPort != 0 {
+			hostPort = strconv.Itoa(p.HostPort)
+		}
+		cfg.ExposedPorts[port] = struct{}{}
+		host.PortBindings[port] = append(host.PortBindings[port], nat.PortBinding{HostIP: p.HostIP, HostPort: hostPort})
+	}
 	return nil
 }
 

@@ -3,11 +3,15 @@ package swarm_test
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ovis-hpc/lvc/drivers/swarm"
+	"github.com/ovis-hpc/lvc/engine"
 	"github.com/ovis-hpc/lvc/internal/testenv"
 )
 
@@ -209,5 +213,55 @@ func TestIntegrationImageHasNoSecrets(t *testing.T) {
 	}
 	if out := strings.TrimSpace(string(r.Stdout)); out != "" {
 		t.Errorf("image %s ships secrets: %s", testenv.Image(), out)
+	}
+}
+
+// ldms-test's binds and tmpfs: a published port reaches a server in the
+// container from the host, and the tmpfs is mounted.
+func TestIntegrationPublishedPortAndTmpfs(t *testing.T) {
+	e := testenv.Engine(t)
+	ctx := t.Context()
+	cluster := testenv.ClusterName(t, e)
+	if _, err := e.EnsureNetwork(ctx, swarm.NetworkSpec{Name: cluster, Cluster: cluster}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.EnsureContainer(ctx, swarm.ContainerSpec{
+		Name: cluster + "-1", Hostname: "node-1", Image: testenv.Image(), Network: cluster,
+		Labels: map[string]string{swarm.LabelCluster: cluster, swarm.LabelNode: "node-1"},
+		Ports:  []engine.PortBinding{{ContainerPort: "8000/tcp", HostIP: "127.0.0.1"}},
+		Tmpfs:  map[string]string{"/scratch": "size=1m"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Exec(ctx, c.ID, swarm.ExecOptions{Argv: []string{"sh", "-c", "grep ' /scratch tmpfs ' /proc/mounts"}})
+	if err != nil || r.ExitCode != 0 {
+		t.Errorf("no tmpfs at /scratch: %v %+v", err, r)
+	}
+	if err := e.Start(ctx, c.ID, []string{"sh", "-c", "cd /etc && exec python3 -m http.server 8000"}, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	ins, err := e.Client().ContainerInspect(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := ins.NetworkSettings.Ports["8000/tcp"]
+	if len(bound) == 0 {
+		t.Fatalf("8000/tcp is not published: %+v", ins.NetworkSettings.Ports)
+	}
+	url := "http://127.0.0.1:" + bound[0].HostPort + "/hostname"
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.TrimSpace(string(body)) != "node-1" {
+				t.Errorf("GET %s = %q, want the container's /etc/hostname", url, body)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v", url, err)
+		}
 	}
 }

@@ -15,8 +15,7 @@ as the script wrote it (templates, "!extends", %attr%), plus `restart: manual`
 directory, in a directory of its own per cluster (DIR/NAME: manifest.json,
 spec.json, lvc's clusters/ and status/; DIR defaults to ~/.lvc/ldms-test),
 and drives lvc through its command line: `lvc render -f` checks that lvc
-can run the spec (it refuses IPv6, binds, tmpfs, atstart at
-once), `lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
+can run the spec (it refuses IPv6 and atstart at once), `lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
 nodes, each command runs through the node's exec agent (or `lvc exec`
 where none answers; see AGENT_ROOT), `lvc delete` removes it. A directory
 per cluster lets scripts run side by side: `lvc up` holds its status
