@@ -29,9 +29,9 @@ func serveAt(t *testing.T) string {
 	}
 }
 
-// runTo runs req with stdout and stderr both into one file, and returns
-// the exit status and what the file holds.
-func runTo(t *testing.T, sock string, req Request) (int, string) {
+// runFile runs req with stdout and stderr both into one file, and returns
+// the exit status and the file's path.
+func runFile(t *testing.T, sock string, req Request) (int, string) {
 	t.Helper()
 	out, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {
@@ -44,7 +44,14 @@ func runTo(t *testing.T, sock string, req Request) (int, string) {
 	if err != nil {
 		t.Fatalf("Run(%q) = %v", req.Argv, err)
 	}
-	b, _ := os.ReadFile(out.Name())
+	return code, out.Name()
+}
+
+// runTo is runFile, returning what the file holds.
+func runTo(t *testing.T, sock string, req Request) (int, string) {
+	t.Helper()
+	code, path := runFile(t, sock, req)
+	b, _ := os.ReadFile(path)
 	return code, string(b)
 }
 
@@ -129,24 +136,16 @@ func TestRunReturnsWhenTheCommandEnds(t *testing.T) {
 // what it wrote, in order, and what a child it left writes later, which
 // the agent's own pipes stop passing on once the command has ended.
 func TestRunDirectGivesTheCallersFiles(t *testing.T) {
-	sock := serveAt(t)
-	out, err := os.CreateTemp(t.TempDir(), "out")
-	if err != nil {
-		t.Fatal(err)
+	code, path := runFile(t, serveAt(t), Request{Direct: true,
+		Argv: []string{"sh", "-c", "echo a; echo b >&2; (sleep 0.5; echo late) & echo $!; exit 5"}})
+	if code != 5 {
+		t.Fatalf("= %d, want 5", code)
 	}
-	defer out.Close()
-	null, _ := os.Open(os.DevNull)
-	defer null.Close()
-	code, err := Run(t.Context(), sock, Request{Direct: true,
-		Argv: []string{"sh", "-c", "echo a; echo b >&2; (sleep 0.5; echo late) & echo $!; exit 5"}}, null, out, out)
-	if err != nil || code != 5 {
-		t.Fatalf("= %d, %v", code, err)
-	}
-	b, _ := os.ReadFile(out.Name())
+	b, _ := os.ReadFile(path)
 	if lines := strings.Split(string(b), "\n"); len(lines) < 3 || lines[0] != "a" || lines[1] != "b" {
 		t.Fatalf("output %q, want a, b, the child's PID", b)
 	}
-	for deadline := time.Now().Add(time.Minute); !strings.HasSuffix(string(b), "\nlate\n"); b, _ = os.ReadFile(out.Name()) {
+	for deadline := time.Now().Add(time.Minute); !strings.HasSuffix(string(b), "\nlate\n"); b, _ = os.ReadFile(path) {
 		if time.Now().After(deadline) {
 			t.Fatalf("output %q: the child's line never came", b)
 		}
