@@ -386,16 +386,20 @@ class PluginTest(PluginBase):
 
     def test_start_ldmsd_waits_for_an_ipv6_listener_too(self):
         self.answer([{"sub": "exec", "match": "pgrep -c ldmsd", "rc": 1, "stdout": "0\n"},
+                     {"sub": "exec", "match": "ldmsd -V", "stdout": "LDMSD Version: 4.3.11\n"},
                      {"sub": "exec"}])
         os.makedirs(os.path.dirname(lvc.LvcCluster.spec_path(NAME)), exist_ok=True)
         with open(lvc.LvcCluster.spec_path(NAME), "w") as f:
             json.dump(SPEC, f)
-        self.node().start_ldmsd(spec_override={"config_file": "/etc/samp.conf", "env": {"A": "1"}})
-        execs = [c for c in self.calls() if "exec" in c["argv"]]
+        node = self.node()
+        override = {"config_file": "/etc/samp.conf", "env": {"A": "1"}}
+        node.start_ldmsd(spec_override=override)
+        spec = dict(node.ldmsd_spec, **override)  # the base class's config and command
+        execs = [c for c in self.calls() if "exec" in c["argv"] and "ldmsd -V" not in c["argv"][-1]]
         self.assertEqual(execs[1]["argv"][-2:], ["write_file", "/etc/samp.conf"])
-        self.assertEqual(execs[1]["stdin"], "# config of samp\n")
-        self.assertIn("-e", execs[2]["argv"])
-        self.assertEqual(execs[2]["argv"][-1], "ldmsd -c /etc/samp.conf")
+        self.assertEqual(execs[1]["stdin"], node.get_ldmsd_config(spec))
+        self.assertIn("A=1", execs[2]["argv"])
+        self.assertEqual(execs[2]["argv"][-1], node.get_ldmsd_cmd(spec))
         self.assertEqual(execs[3]["argv"][-1], "grep -q ':\\<2710\\>' /proc/net/tcp /proc/net/tcp6")
         self.assertEqual(len(execs), 4)  # listening at the first look
 
