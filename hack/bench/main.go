@@ -288,15 +288,20 @@ func (b *bench) manifest(name string, n int, services []string) *v1.LDMSDCluster
 	return c
 }
 
-func (b *bench) client(ctx context.Context, dir string) (*cluster.Client, error) {
-	return cluster.New(ctx, cluster.Options{ManifestsDir: filepath.Join(dir, "clusters"), StatusDir: filepath.Join(dir, "status"), Runtime: b.e})
+// client is an lvc client on a new scratch directory (returned) for name.
+func (b *bench) client(ctx context.Context, name string) (*cluster.Client, string, error) {
+	dir, err := os.MkdirTemp(b.tmp, name)
+	if err != nil {
+		return nil, "", err
+	}
+	cl, err := cluster.New(ctx, cluster.Options{ManifestsDir: filepath.Join(dir, "clusters"), StatusDir: filepath.Join(dir, "status"), Runtime: b.e})
+	return cl, dir, err
 }
 
 // up times lvc up (in-process reconcile) from nothing to Ready.
 func (b *bench) up(ctx context.Context, n int, services []string) (time.Duration, error) {
 	name := b.name("up")
-	dir, _ := os.MkdirTemp(b.tmp, name)
-	cl, err := b.client(ctx, dir)
+	cl, _, err := b.client(ctx, name)
 	if err != nil {
 		return 0, err
 	}
@@ -312,8 +317,7 @@ func (b *bench) up(ctx context.Context, n int, services []string) (time.Duration
 // until its status file says Ready.
 func (b *bench) watched(ctx context.Context, n int, services []string) (time.Duration, error) {
 	name := b.name("watch")
-	dir, _ := os.MkdirTemp(b.tmp, name)
-	cl, err := b.client(ctx, dir)
+	cl, dir, err := b.client(ctx, name)
 	if err != nil {
 		return 0, err
 	}
@@ -350,8 +354,7 @@ func (b *bench) aggTest(ctx context.Context, phase time.Duration) (total, ready 
 	c := docs[0].Cluster
 	name := b.name("agg")
 	c.Metadata.Name, c.Spec.Image, c.Spec.OvisPrefix = name, *image, *ovis
-	dir, _ := os.MkdirTemp(b.tmp, name)
-	cl, err := b.client(ctx, dir)
+	cl, _, err := b.client(ctx, name)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -386,8 +389,7 @@ func cpuTime() time.Duration {
 // n-node cluster and nothing changing.
 func (b *bench) idle(ctx context.Context, n int) error {
 	name := b.name("idle")
-	dir, _ := os.MkdirTemp(b.tmp, name)
-	cl, err := b.client(ctx, dir)
+	cl, dir, err := b.client(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -422,8 +424,7 @@ func (b *bench) idle(ctx context.Context, n int) error {
 // exec agent. ldms-test's scripts run hundreds of such commands.
 func (b *bench) execs(ctx context.Context) error {
 	name := b.name("exec")
-	dir, _ := os.MkdirTemp(b.tmp, name)
-	cl, err := b.client(ctx, dir)
+	cl, dir, err := b.client(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -478,8 +479,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // until a new one runs.
 func (b *bench) repair(ctx context.Context) error {
 	name := b.name("repair")
-	dir, _ := os.MkdirTemp(b.tmp, name)
-	cl, err := b.client(ctx, dir)
+	cl, dir, err := b.client(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -563,8 +563,7 @@ func (b *bench) rss(ctx context.Context) error {
 }
 
 func (b *bench) rssOnce(ctx context.Context, clusters, nodes int) (kib, fds int, err error) {
-	dir, _ := os.MkdirTemp(b.tmp, "rss")
-	cl, err := b.client(ctx, dir)
+	cl, dir, err := b.client(ctx, "rss")
 	if err != nil {
 		return 0, 0, err
 	}
