@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ovis-hpc/lvc/internal/testenv"
 )
 
 func checkout(t *testing.T) string {
@@ -107,10 +109,7 @@ func TestPythonPlugin(t *testing.T) {
 		t.Skip("python3 is not installed: the plugin's Python tests are skipped")
 	}
 	// The agent path's tests run the real lvc-agent.
-	agent := filepath.Join(t.TempDir(), "lvc-agent")
-	if out, err := exec.Command("go", "build", "-o", agent, "github.com/ovis-hpc/lvc/cmd/lvc-agent").CombinedOutput(); err != nil {
-		t.Fatalf("go build lvc-agent: %v\n%s", err, out)
-	}
+	agent := testenv.AgentProgram(t)
 	cmd := exec.Command(py, "-B", "-m", "unittest", "-v", "test_lvc")
 	cmd.Dir = "testdata"
 	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1", "LVC_TEST_AGENT="+agent)

@@ -150,9 +150,15 @@ func Eventually(t testing.TB, timeout time.Duration, f func() string) {
 	}
 }
 
-// WithAgent builds lvc-agent (static) and makes the engines the test
-// connects to afterwards give it to the containers they create.
+// WithAgent builds lvc-agent and makes the engines the test connects to
+// afterwards give it to the containers they create.
 func WithAgent(t *testing.T) {
+	t.Helper()
+	t.Setenv(swarm.EnvAgent, AgentProgram(t))
+}
+
+// AgentProgram builds lvc-agent (static) for the test and returns its path.
+func AgentProgram(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "lvc-agent")
 	build := exec.Command("go", "build", "-o", bin, "github.com/ovis-hpc/lvc/cmd/lvc-agent")
@@ -160,7 +166,7 @@ func WithAgent(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build lvc-agent: %v\n%s", err, out)
 	}
-	t.Setenv(swarm.EnvAgent, bin)
+	return bin
 }
 
 // OutputFile is a file to give a command as its stdout or stderr (lvc
