@@ -248,7 +248,11 @@ def _agent_run(container, argv, env=None, user=None, input=None, merge=True):
             try:
                 n = sock.sendmsg([msg], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
                                           array.array("i", [stdin, out, err]))])
-                sock.sendall(msg[n:])
+                if n < len(msg):
+                    # Only then: the whole request may already have run and
+                    # its reply be sent, and a send after the agent has
+                    # hung up fails, even an empty one.
+                    sock.sendall(msg[n:])
             except OSError:
                 return None  # not taken: nothing ran
             # (No shutdown: the agent takes our end of the connection

@@ -7,14 +7,17 @@ or from the checkout named by $LVC_LDMS_TEST_DIR when that is set."""
 import importlib.util
 import json
 import os
+import select
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
+from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODULE = os.path.join(HERE, "..", "runtime", "lvc.py")
@@ -559,6 +562,21 @@ class AgentPathTest(PluginBase):
         with self.assertRaises(RuntimeError) as e:
             self.node().read_file(os.path.join(self.tmp, "nope"))
         self.assertIn("No such file", str(e.exception))
+        self.assertEqual([c for c in self.calls() if "exec" in c["argv"]], [])
+
+    def test_a_request_answered_before_its_send_returns_runs_once(self):
+        # The agent can run the command, answer and hang up before sendmsg
+        # returns here (seen on a busy machine). A send after that fails,
+        # even an empty one, and lvc exec would run the command again.
+        class AnsweredFirst(socket.socket):
+            def sendmsg(self, *args):
+                n = super().sendmsg(*args)
+                p = select.poll()
+                p.register(self, select.POLLRDHUP)
+                p.poll(30000)  # until the agent has hung up
+                return n
+        with mock.patch.object(lvc.socket, "socket", AnsweredFirst):
+            self.assertEqual(self.node().pipe("cat", b"in\n"), (0, "in\n"))
         self.assertEqual([c for c in self.calls() if "exec" in c["argv"]], [])
 
     def test_a_node_without_agent_and_lvc_agent_none_use_lvc_exec(self):
