@@ -77,7 +77,14 @@ func Run(ctx context.Context, sock string, req Request, stdin, stdout, stderr *o
 	}
 	msg := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
 	rights := unix.UnixRights(int(stdin.Fd()), int(stdout.Fd()), int(stderr.Fd()))
-	if _, _, err := uc.WriteMsgUnix(append(msg, body...), rights, nil); err != nil {
+	msg = append(msg, body...)
+	n, _, err := uc.WriteMsgUnix(msg, rights, nil)
+	if err == nil && n < len(msg) {
+		// One sendmsg takes what the socket's buffer holds; the
+		// descriptors went with its first byte.
+		_, err = uc.Write(msg[n:])
+	}
+	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	stop := context.AfterFunc(ctx, func() { uc.Close() }) // the agent kills the command
@@ -97,13 +104,20 @@ func Run(ctx context.Context, sock string, req Request, stdin, stdout, stderr *o
 
 // Serve answers requests on sock until listening fails.
 func Serve(sock string) error {
-	_ = os.Remove(sock) // a previous run's
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	// Bound under another name and renamed once listening: a client that
+	// finds sock can connect (a bound socket refuses until it listens).
+	tmp := sock + ".new"
+	_ = os.Remove(tmp) // a previous run's
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {
 		return err
 	}
+	ln.SetUnlinkOnClose(false) // it is no longer at tmp
 	defer ln.Close()
-	if err := os.Chmod(sock, 0o600); err != nil {
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, sock); err != nil {
 		return err
 	}
 	for {

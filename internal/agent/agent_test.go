@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -189,5 +190,17 @@ func TestRunWithoutAgentIsUnavailable(t *testing.T) {
 	_, err := Run(t.Context(), filepath.Join(t.TempDir(), "none.sock"), Request{Argv: []string{"true"}}, null, null, null)
 	if !errors.Is(err, ErrUnavailable) {
 		t.Errorf("= %v, want ErrUnavailable", err)
+	}
+}
+
+func TestRunSendsARequestLargerThanTheSocketBuffer(t *testing.T) {
+	sock := serveAt(t)
+	var env []string
+	for i := range 16 { // 1 MiB, several times the socket's buffer
+		env = append(env, fmt.Sprintf("A%d=%s", i, strings.Repeat("x", 64<<10)))
+	}
+	code, out := runTo(t, sock, Request{Argv: []string{"sh", "-c", `echo ${#A15}`}, Env: env})
+	if code != 0 || out != "65536\n" {
+		t.Errorf("= %d %q, want 0 %q", code, out, "65536\n")
 	}
 }
