@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ovis-hpc/lvc/internal/agent"
+	"github.com/ovis-hpc/lvc/ldmstest"
 )
 
 func TestCheckEndpoint(t *testing.T) {
@@ -64,5 +67,20 @@ func TestReadEndpoints(t *testing.T) {
 	os.WriteFile(f, []byte("n1\n"), 0o644)
 	if _, err := readEndpoints(f); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("readEndpoints(bad) = %v, want an error naming line 1", err)
+	}
+}
+
+// The ldms-test plugin (ldmstest/runtime/lvc.py) reaches the agents itself,
+// at the paths and with the switch this package gives them.
+func TestThePluginFindsTheAgentsWhereTheyAre(t *testing.T) {
+	module := string(ldmstest.Module())
+	for _, want := range []string{
+		`AGENT_ROOT = "` + agentRoot + `"`,
+		`"` + filepath.Base(agent.Socket) + `"`,
+		`os.environ.get("` + EnvAgent + `") == "none"`,
+	} {
+		if !strings.Contains(module, want) {
+			t.Errorf("runtime/lvc.py lacks %s", want)
+		}
 	}
 }
