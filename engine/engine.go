@@ -54,7 +54,9 @@ type NetworkSpec struct {
 	Name    string
 	Cluster string
 	Subnet  string // optional CIDR
-	Labels  map[string]string
+	// IPv6 gives the network IPv6 addresses beside the IPv4 ones.
+	IPv6   bool
+	Labels map[string]string
 }
 
 // Network is an observed network.
@@ -62,6 +64,7 @@ type Network struct {
 	ID      string
 	Name    string
 	Cluster string
+	IPv6    bool
 	Labels  map[string]string
 }
 
@@ -78,11 +81,14 @@ type ContainerSpec struct {
 	Hostname string
 	Image    string
 	Network  string
-	Aliases  []string // extra DNS names on the network
-	Env      []string
-	Mounts   []Mount
-	CapAdd   []string
-	CapDrop  []string
+	// NetworkIPv6 says the network has IPv6 (NetworkSpec.IPv6): a bridge
+	// on the swarm manager's host, where the container then goes.
+	NetworkIPv6 bool
+	Aliases     []string // extra DNS names on the network
+	Env         []string
+	Mounts      []Mount
+	CapAdd      []string
+	CapDrop     []string
 	// Ports are published on the engine's host.
 	Ports []PortBinding
 	// Tmpfs maps a path in the container to its tmpfs mount options ("").
@@ -135,6 +141,7 @@ type Container struct {
 	Running   bool
 	State     string
 	IP        string // address on the cluster network, when attached
+	IPv6      string // IPv6 address on the cluster network, when it has one
 	Network   string // the cluster network's name, when attached
 	SwarmNode string
 	Labels    map[string]string

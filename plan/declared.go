@@ -25,9 +25,6 @@ func declaredNodes(c *v1.LDMSDCluster) (*Plan, *kind.Cluster, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if s.IPv6 {
-		return nil, nil, fmt.Errorf("spec.ipv6: IPv6 cluster networks: %w", ErrUnsupported)
-	}
 	kc := &kind.Cluster{Spec: s, NodeFormat: true}
 	ovis := ovisEnv(s.OvisPrefix) // globs the host's prefix: once per plan
 	for i, ns := range nodes {

@@ -67,7 +67,9 @@ type Plan struct {
 	// Network is the overlay network's name (the cluster name).
 	Network string
 	// Subnet is the network's CIDR, or empty to let Docker choose.
-	Subnet   string
+	Subnet string
+	// IPv6 gives the network IPv6 addresses, which /etc/hosts then lists.
+	IPv6     bool
 	Image    string
 	Services []string
 	// Nodes are node-1..node-N in order; the last is the service node.
@@ -188,6 +190,7 @@ func newPlan(c *v1.LDMSDCluster) *Plan {
 		Cluster:  c.Metadata.Name,
 		Network:  c.Metadata.Name,
 		Subnet:   s.Subnet,
+		IPv6:     s.IPv6,
 		Image:    s.Image,
 		Services: slices.Clone(s.Services),
 	}
@@ -325,10 +328,13 @@ func (p *Plan) Node(name string) *Node {
 }
 
 // HostsFile returns /etc/hosts for every node, given each node's IP by
-// hostname; nodes without an IP are left out.
+// hostname; nodes without an IP are left out. On an IPv6 network, as
+// ldms-test writes it, localhost is ::1 alone.
 func (p *Plan) HostsFile(ips map[string]string) string {
 	var b strings.Builder
-	b.WriteString("127.0.0.1 localhost\n")
+	if !p.IPv6 {
+		b.WriteString("127.0.0.1 localhost\n")
+	}
 	b.WriteString("::1 localhost ip6-localhost ip6-loopback\n")
 	for _, n := range p.Nodes {
 		ip, ok := ips[n.Hostname]

@@ -64,7 +64,7 @@ func ifService(service string, run func(context.Context, *state) error) func(con
 }
 
 func ensureNetwork(ctx context.Context, s *state) error {
-	n, err := s.r.Runtime.EnsureNetwork(ctx, engine.NetworkSpec{Name: s.plan.Network, Cluster: s.name(), Subnet: s.plan.Subnet})
+	n, err := s.r.Runtime.EnsureNetwork(ctx, engine.NetworkSpec{Name: s.plan.Network, Cluster: s.name(), Subnet: s.plan.Subnet, IPv6: s.plan.IPv6})
 	if err != nil {
 		return err
 	}
@@ -85,18 +85,19 @@ func containerSpec(p *plan.Plan, n *plan.Node) engine.ContainerSpec {
 		place = engine.Placement{Node: n.Placement.Node, Labels: n.Placement.Labels}
 	}
 	return engine.ContainerSpec{
-		Placement: place,
-		Name:      n.ContainerName,
-		Hostname:  n.Hostname,
-		Image:     n.Image,
-		Network:   p.Network,
-		Aliases:   n.Aliases,
-		Env:       n.Env.Strings(),
-		Mounts:    mounts,
-		CapAdd:    n.CapAdd,
-		CapDrop:   n.CapDrop,
-		Ports:     ports(n.Ports),
-		Tmpfs:     tmpfs(n.Tmpfs),
+		Placement:   place,
+		Name:        n.ContainerName,
+		Hostname:    n.Hostname,
+		Image:       n.Image,
+		Network:     p.Network,
+		NetworkIPv6: p.IPv6,
+		Aliases:     n.Aliases,
+		Env:         n.Env.Strings(),
+		Mounts:      mounts,
+		CapAdd:      n.CapAdd,
+		CapDrop:     n.CapDrop,
+		Ports:       ports(n.Ports),
+		Tmpfs:       tmpfs(n.Tmpfs),
 		Labels: map[string]string{
 			engine.LabelCluster: p.Cluster,
 			engine.LabelNode:    n.Hostname,
@@ -372,6 +373,9 @@ func ensureFiles(ctx context.Context, s *state) error {
 	ips := map[string]string{}
 	for h, c := range s.containers {
 		ips[h] = c.IP
+		if s.plan.IPv6 && c.IPv6 != "" {
+			ips[h] = c.IPv6
+		}
 	}
 	var kept []engine.Container
 	for _, n := range s.plan.Nodes {

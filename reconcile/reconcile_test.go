@@ -382,3 +382,31 @@ func TestReconcileRestartManualStartsNothing(t *testing.T) {
 		t.Errorf("sshd after it died = %+v, %d starts; want NotStarted, none", d, f.rt.Calls()["start"])
 	}
 }
+
+// spec.ipv6 gives the network IPv6, and /etc/hosts the nodes' IPv6
+// addresses, with localhost ::1 alone, as ldms-test writes it.
+func TestReconcileIPv6NetworkAndHosts(t *testing.T) {
+	f := newFixture(t)
+	f.manifestYAML("c", "  ipv6: true\n  nodes:\n  - hostname: a\n    daemons: [{name: sshd, type: sshd}]\n  - hostname: b\n    aliases: [bee]\n    daemons: [{name: sshd, type: sshd}]\n")
+	if st := f.reconcile("c"); !st.IsReady() {
+		t.Fatalf("phase %s, want Ready: %+v", st.Status.Phase, st.Status.Conditions)
+	}
+	nets, _ := f.rt.Networks(t.Context(), "c")
+	if len(nets) != 1 || !nets[0].IPv6 {
+		t.Fatalf("networks %+v, want one with IPv6", nets)
+	}
+	cs, _ := f.rt.Containers(t.Context(), "c")
+	addr := map[string]string{}
+	for _, c := range cs {
+		addr[c.Node] = c.IPv6
+	}
+	want := "::1 localhost ip6-localhost ip6-loopback\n" + addr["a"] + " a\n" + addr["b"] + " b bee\n"
+	for _, c := range cs {
+		if c.IPv6 == "" {
+			t.Errorf("%s has no IPv6 address", c.Name)
+		}
+		if got := string(f.rt.Files(c.ID)["/etc/hosts"]); got != want {
+			t.Errorf("%s: /etc/hosts\n%s\nwant\n%s", c.Name, got, want)
+		}
+	}
+}

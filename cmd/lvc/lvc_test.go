@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -130,6 +131,10 @@ func TestRenderText(t *testing.T) {
 	}
 	if strings.Contains(out, "start name=slurm_sampler") {
 		t.Errorf("render output starts slurm_sampler")
+	}
+	out, _, err = execute(t, "render", "-f", "../../apis/v1/testdata/ldms-test/ldms_ipv6_test.yaml")
+	if want := "cluster ldms-ipv6-test (network ldms-ipv6-test, IPv6: a bridge on the swarm manager's host,"; err != nil || !strings.HasPrefix(out, want) {
+		t.Errorf("render of ldms_ipv6_test = %v, %.120q; want it to begin %q", err, out, want)
 	}
 }
 
@@ -260,9 +265,12 @@ func TestGraph(t *testing.T) {
 // A valid spec asking for what lvc does not run yet fails validate,
 // naming the field.
 func TestValidateUnsupported(t *testing.T) {
-	_, errOut, err := execute(t, "validate", "-f", "../../apis/v1/testdata/ldms-test/ldms_ipv6_test.yaml")
-	if err == nil || !strings.Contains(errOut, "spec.ipv6") || !strings.Contains(errOut, "not supported by lvc yet") {
-		t.Errorf("validate of an IPv6 network = %v, stderr %q; want an error naming spec.ipv6", err, errOut)
+	_, errOut, err := execute(t, "validate", "-f", atstartSpec(t))
+	if err == nil || !strings.Contains(errOut, "spec.nodes[1].atstart") || !strings.Contains(errOut, "not supported by lvc yet") {
+		t.Errorf("validate of a node with atstart = %v, stderr %q; want an error naming spec.nodes[1].atstart", err, errOut)
+	}
+	if out, _, err := execute(t, "validate", "-f", "../../apis/v1/testdata/ldms-test/ldms_ipv6_test.yaml"); err != nil || !strings.Contains(out, "valid") {
+		t.Errorf("validate of ldms_ipv6_test = %v, %q; want valid", err, out)
 	}
 	if out, _, err := execute(t, "validate", "-f", "../../apis/v1/testdata/ldms-test/agg_test.yaml"); err != nil || !strings.Contains(out, "valid") {
 		t.Errorf("validate of agg_test = %v, %q; want valid", err, out)
@@ -273,9 +281,32 @@ func TestValidateUnsupported(t *testing.T) {
 // touch the engine or the manifests directory.
 func TestUpRefusesUnsupported(t *testing.T) {
 	for _, cmd := range []string{"up", "apply"} {
-		_, errOut, err := execute(t, "--manifests", t.TempDir(), "--status-dir", t.TempDir(), cmd, "-f", "../../apis/v1/testdata/ldms-test/ldms_ipv6_test.yaml")
-		if err == nil || !strings.Contains(errOut, "spec.ipv6") || !strings.Contains(errOut, "not supported by lvc yet") {
-			t.Errorf("lvc %s of an IPv6 network = %v, stderr %q; want an error naming spec.ipv6", cmd, err, errOut)
+		_, errOut, err := execute(t, "--manifests", t.TempDir(), "--status-dir", t.TempDir(), cmd, "-f", atstartSpec(t))
+		if err == nil || !strings.Contains(errOut, "spec.nodes[1].atstart") || !strings.Contains(errOut, "not supported by lvc yet") {
+			t.Errorf("lvc %s of a node with atstart = %v, stderr %q; want an error naming spec.nodes[1].atstart", cmd, err, errOut)
 		}
 	}
+}
+
+// atstartSpec writes an ldms-test spec whose second node has an atstart
+// command, which lvc does not run yet.
+func atstartSpec(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "atstart.yaml")
+	spec := `apiVersion: lvc/v1
+kind: LDMSDCluster
+metadata:
+  name: atstart
+spec:
+  nodes:
+  - hostname: a
+    daemons: [{name: sshd, type: sshd}]
+  - hostname: b
+    atstart: /bin/true
+    daemons: [{name: sshd, type: sshd}]
+`
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

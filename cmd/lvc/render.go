@@ -20,6 +20,7 @@ type renderedCluster struct {
 	Cluster     string         `json:"cluster"`
 	Network     string         `json:"network"`
 	Subnet      string         `json:"subnet,omitempty"`
+	IPv6        bool           `json:"ipv6,omitempty"`
 	Image       string         `json:"image"`
 	Services    []string       `json:"services"`
 	ServiceNode string         `json:"serviceNode"`
@@ -149,6 +150,7 @@ func rendered(p *plan.Plan) renderedCluster {
 		Cluster:     p.Cluster,
 		Network:     p.Network,
 		Subnet:      p.Subnet,
+		IPv6:        p.IPv6,
 		Image:       p.Image,
 		Services:    p.Services,
 		ServiceNode: p.ServiceNode,
@@ -213,6 +215,9 @@ func writeText(w io.Writer, c renderedCluster) error {
 	fmt.Fprintf(&b, "cluster %s (network %s", c.Cluster, c.Network)
 	if c.Subnet != "" {
 		fmt.Fprintf(&b, ", subnet %s", c.Subnet)
+	}
+	if c.IPv6 {
+		b.WriteString(", IPv6: a bridge on the swarm manager's host")
 	}
 	fmt.Fprintf(&b, ", image %s)\n", c.Image)
 	fmt.Fprintf(&b, "services: %s\n", strings.Join(c.Services, " "))

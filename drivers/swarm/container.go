@@ -39,7 +39,7 @@ func (e *Engine) Containers(ctx context.Context, cluster string) ([]Container, e
 		}
 		if s.NetworkSettings != nil {
 			if ep, ok := s.NetworkSettings.Networks[c.Cluster]; ok && ep != nil {
-				c.IP, c.Network = ep.IPAddress, c.Cluster
+				c.IP, c.IPv6, c.Network = ep.IPAddress, ep.GlobalIPv6Address, c.Cluster
 			}
 		}
 		out = append(out, c)
@@ -142,7 +142,7 @@ func (e *Engine) inspectContainer(ctx context.Context, id string) (Container, er
 	}
 	if ins.NetworkSettings != nil {
 		if ep, ok := ins.NetworkSettings.Networks[c.Cluster]; ok && ep != nil {
-			c.IP, c.Network = ep.IPAddress, c.Cluster
+			c.IP, c.IPv6, c.Network = ep.IPAddress, ep.GlobalIPv6Address, c.Cluster
 		}
 	}
 	return c, nil

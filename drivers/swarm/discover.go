@@ -93,6 +93,7 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 		s.changed = make(chan struct{})
 	}
 	s.nodes, s.engines, s.unreachable, s.refreshed = nodes, engines, unreachable, time.Now()
+	s.managerNode = info.Swarm.NodeID
 	s.mu.Unlock()
 	return nil
 }

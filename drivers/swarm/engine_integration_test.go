@@ -17,20 +17,27 @@ import (
 
 func twoNodes(t *testing.T, e *swarm.Engine) (string, []swarm.Container) {
 	t.Helper()
+	return twoNodesOn(t, e, false)
+}
+
+// twoNodesOn is twoNodes on a network with IPv6 or without.
+func twoNodesOn(t *testing.T, e *swarm.Engine, ipv6 bool) (string, []swarm.Container) {
+	t.Helper()
 	ctx := t.Context()
 	cluster := testenv.ClusterName(t, e)
-	if _, err := e.EnsureNetwork(ctx, swarm.NetworkSpec{Name: cluster, Cluster: cluster}); err != nil {
+	if _, err := e.EnsureNetwork(ctx, swarm.NetworkSpec{Name: cluster, Cluster: cluster, IPv6: ipv6}); err != nil {
 		t.Fatal(err)
 	}
 	var cs []swarm.Container
 	for i := 1; i <= 2; i++ {
 		c, err := e.EnsureContainer(ctx, swarm.ContainerSpec{
-			Name:     fmt.Sprintf("%s-%d", cluster, i),
-			Hostname: fmt.Sprintf("node-%d", i),
-			Aliases:  []string{fmt.Sprintf("alias-%d", i)},
-			Image:    testenv.Image(),
-			Network:  cluster,
-			Labels:   map[string]string{swarm.LabelCluster: cluster, swarm.LabelNode: fmt.Sprintf("node-%d", i)},
+			Name:        fmt.Sprintf("%s-%d", cluster, i),
+			Hostname:    fmt.Sprintf("node-%d", i),
+			Aliases:     []string{fmt.Sprintf("alias-%d", i)},
+			Image:       testenv.Image(),
+			Network:     cluster,
+			NetworkIPv6: ipv6,
+			Labels:      map[string]string{swarm.LabelCluster: cluster, swarm.LabelNode: fmt.Sprintf("node-%d", i)},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -213,6 +220,23 @@ func TestIntegrationImageHasNoSecrets(t *testing.T) {
 	}
 	if out := strings.TrimSpace(string(r.Stdout)); out != "" {
 		t.Errorf("image %s ships secrets: %s", testenv.Image(), out)
+	}
+}
+
+// An IPv6 network (ldms-test's ipv6: true) gives each container an IPv4
+// and an IPv6 address on it, and the other reaches the IPv6 one.
+func TestIntegrationIPv6Network(t *testing.T) {
+	e := testenv.Engine(t)
+	_, cs := twoNodesOn(t, e, true)
+	for i, c := range cs {
+		if c.IPv6 == "" {
+			t.Fatalf("%s has no IPv6 address: %+v", c.Name, c)
+		}
+		peer := cs[1-i]
+		r, err := e.Exec(t.Context(), c.ID, swarm.ExecOptions{Argv: []string{"ping", "-6", "-c1", "-W5", peer.IPv6}})
+		if err != nil || r.ExitCode != 0 {
+			t.Errorf("ping -6 %s from %s = %v %d %s%s", peer.IPv6, c.Node, err, r.ExitCode, r.Stdout, r.Stderr)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"time"
@@ -28,6 +29,24 @@ func (e *Engine) EnsureNetwork(ctx context.Context, spec NetworkSpec) (Network, 
 	if spec.Subnet != "" {
 		opts.IPAM = &network.IPAM{Config: []network.IPAMConfig{{Subnet: spec.Subnet}}}
 	}
+	if spec.IPv6 {
+		// A bridge on this host, not a swarm overlay: on an IPv6 overlay
+		// this engine (20.10) failed 5 of 20 container starts made one
+		// after the other ("Address already in use", "attaching to
+		// network failed"), and each failure left an attachment that kept
+		// the network from being removed until dockerd restarted
+		// (moby/moby#41624). ldms-test's docker runtime gets by there
+		// by waiting, after its first container, for the network's
+		// load-balancer endpoint. There is no default IPv6 pool: a unique
+		// local /64 is given.
+		ipv6 := true
+		opts.Driver, opts.Scope, opts.Attachable, opts.EnableIPv6 = "bridge", "local", false, &ipv6
+		pools := []network.IPAMConfig{{Subnet: ipv6Subnet(spec.Name)}}
+		if spec.Subnet != "" {
+			pools = append(pools, network.IPAMConfig{Subnet: spec.Subnet})
+		}
+		opts.IPAM = &network.IPAM{Config: pools}
+	}
 	if _, err := e.cli.NetworkCreate(ctx, spec.Name, opts); err != nil && !cerrdefs.IsConflict(err) {
 		return Network{}, fmt.Errorf("create network %q: %w", spec.Name, err)
 	}
@@ -48,7 +67,7 @@ func (e *Engine) inspectNetwork(ctx context.Context, spec NetworkSpec) (Network,
 	if err := e.ours(n.Labels, spec.Cluster); err != nil {
 		return Network{}, fmt.Errorf("network %q exists but %w", spec.Name, err)
 	}
-	return Network{ID: n.ID, Name: n.Name, Cluster: spec.Cluster, Labels: n.Labels}, nil
+	return Network{ID: n.ID, Name: n.Name, Cluster: spec.Cluster, IPv6: n.EnableIPv6, Labels: n.Labels}, nil
 }
 
 // Networks implements Runtime.
@@ -88,4 +107,11 @@ func (e *Engine) RemoveNetwork(ctx context.Context, id string) error {
 		case <-time.After(pause):
 		}
 	}
+}
+
+// ipv6Subnet returns the IPv6 subnet of the network named name: a unique
+// local /64 from a hash of the name.
+func ipv6Subnet(name string) string {
+	h := sha256.Sum256([]byte(name))
+	return fmt.Sprintf("fd%02x:%02x%02x:%02x%02x:%02x%02x::/64", h[0], h[1], h[2], h[3], h[4], h[5], h[6])
 }

@@ -22,6 +22,9 @@ func (s *Swarm) EnsureContainer(ctx context.Context, spec ContainerSpec) (Contai
 			return s.ensureOn(ctx, id, e, spec)
 		}
 	}
+	if spec.NetworkIPv6 {
+		return s.ensureOnManager(ctx, spec, engines)
+	}
 	var c Container
 	err := s.shared.placer.place(func() ([]candidate, error) { return s.candidates(ctx, spec, engines) },
 		func(node string) error {
@@ -30,6 +33,22 @@ func (s *Swarm) EnsureContainer(ctx context.Context, spec ContainerSpec) (Contai
 			return err
 		})
 	return c, err
+}
+
+// ensureOnManager makes a container of an IPv6 network on the manager's
+// host, where that network is a bridge (see Engine.EnsureNetwork).
+func (s *Swarm) ensureOnManager(ctx context.Context, spec ContainerSpec, engines map[string]*Engine) (Container, error) {
+	if spec.Placement.Node != "" || len(spec.Placement.Labels) > 0 {
+		return Container{}, fmt.Errorf("container %q: a placement (%s) on an IPv6 network, which is a bridge on the swarm manager's host: %w", spec.Name, spec.Placement, engine.ErrPlacement)
+	}
+	s.mu.RLock()
+	node := s.managerNode
+	s.mu.RUnlock()
+	e := engines[node]
+	if e == nil {
+		return Container{}, fmt.Errorf("container %q: an IPv6 network's containers run on the swarm manager's host, whose engine does not answer: %w", spec.Name, engine.ErrPlacement)
+	}
+	return s.ensureOn(ctx, node, e, spec)
 }
 
 func (s *Swarm) ensureOn(ctx context.Context, node string, e *Engine, spec ContainerSpec) (Container, error) {

@@ -13,6 +13,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+
+	"github.com/ovis-hpc/lvc/engine"
 )
 
 func TestLeastLoaded(t *testing.T) {
@@ -334,4 +336,23 @@ func TestSwarmCandidates(t *testing.T) {
 			t.Errorf("candidates() = %v, want an ImageMissingError for %s on n1, n2", err, img)
 		}
 	})
+}
+
+// An IPv6 network is a bridge on the manager's host: its containers go
+// there, and one that must go elsewhere, or finds no manager engine, is
+// refused as a placement that cannot be met.
+func TestIPv6ContainersStayOnTheManager(t *testing.T) {
+	s := &Swarm{managerNode: "id1"}
+	spec := ContainerSpec{Name: "c-1", NetworkIPv6: true, Placement: Placement{Node: "n2"}}
+	if _, err := s.EnsureContainer(t.Context(), spec); !errors.Is(err, engine.ErrPlacement) || !strings.Contains(err.Error(), "node n2") {
+		t.Errorf("EnsureContainer with a placement = %v, want ErrPlacement naming node n2", err)
+	}
+	spec.Placement = Placement{}
+	if _, err := s.EnsureContainer(t.Context(), spec); !errors.Is(err, engine.ErrPlacement) || !strings.Contains(err.Error(), "does not answer") {
+		t.Errorf("EnsureContainer without the manager's engine = %v, want ErrPlacement", err)
+	}
+	s.manager = &Engine{locks: &keyedMutex{}}
+	if v := s.WithOwner("o"); v.managerNode != "id1" {
+		t.Errorf("WithOwner's view has manager node %q, want id1", v.managerNode)
+	}
 }

@@ -32,6 +32,7 @@ type Swarm struct {
 	// listed nor given up (see Containers).
 	unreachable map[string]error
 	where       map[string]string // container ID → swarm node ID
+	managerNode string            // the manager connection's own swarm node ID
 	changed     chan struct{}     // closed when Refresh changes engines
 	refreshed   time.Time         // when Refresh last read the nodes
 }
@@ -92,7 +93,7 @@ func (e *Engine) view(owner, swarmNode string) *Engine {
 func (s *Swarm) WithOwner(owner string) *Swarm {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	v := &Swarm{manager: s.manager.WithOwner(owner), opts: s.opts, owner: owner, shared: s.shared, nodes: s.nodes,
+	v := &Swarm{manager: s.manager.WithOwner(owner), opts: s.opts, owner: owner, shared: s.shared, nodes: s.nodes, managerNode: s.managerNode,
 		engines: map[string]*Engine{}, unreachable: maps.Clone(s.unreachable), where: map[string]string{}, changed: make(chan struct{})}
 	for id, e := range s.engines {
 		v.engines[id] = e.view(owner, e.swarmNode)

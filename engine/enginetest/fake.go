@@ -262,7 +262,7 @@ func (f *Fake) EnsureNetwork(ctx context.Context, spec engine.NetworkSpec) (engi
 	w.nextNet++
 	labels := f.labels(spec.Labels)
 	labels[engine.LabelCluster] = spec.Cluster
-	n := &engine.Network{ID: fmt.Sprintf("net%d-%s", w.nextNet, spec.Name), Name: spec.Name, Cluster: spec.Cluster, Labels: labels}
+	n := &engine.Network{ID: fmt.Sprintf("net%d-%s", w.nextNet, spec.Name), Name: spec.Name, Cluster: spec.Cluster, IPv6: spec.IPv6, Labels: labels}
 	w.nets[spec.Name] = n
 	return cloneNetwork(*n), nil
 }
@@ -428,9 +428,12 @@ func (w *world) boot(c *container, network string) {
 	c.c.Running, c.c.State, c.c.InitPID = true, "running", w.nextPID
 	c.procs = []proc{{Process: engine.Process{PID: w.nextPID, PPID: 1, Command: "/sbin/docker-init -- sleep infinity"}}}
 	if c.c.IP == "" {
-		if _, ok := w.nets[network]; ok {
+		if n, ok := w.nets[network]; ok {
 			w.nextIP++
 			c.c.Network, c.c.IP = network, fmt.Sprintf("10.0.%d.%d", w.nextIP/250, w.nextIP%250+2)
+			if n.IPv6 {
+				c.c.IPv6 = fmt.Sprintf("fd00::%x", w.nextIP+2)
+			}
 		}
 	}
 	w.emit(engine.Event{Cluster: c.c.Cluster, Container: c.c.Name, Action: "start"})
@@ -629,7 +632,7 @@ func (f *Fake) Disconnect(ref string) bool {
 		return false
 	}
 	name := c.c.Network
-	c.c.Network, c.c.IP = "", ""
+	c.c.Network, c.c.IP, c.c.IPv6 = "", "", ""
 	w.emit(engine.Event{Network: name, Container: c.c.ID, Action: "disconnect"})
 	return true
 }
