@@ -15,7 +15,7 @@ as the script wrote it (templates, "!extends", %attr%), plus `restart: manual`
 directory, in a directory of its own per cluster (DIR/NAME: manifest.json,
 spec.json, lvc's clusters/ and status/; DIR defaults to ~/.lvc/ldms-test),
 and drives lvc through its command line: `lvc render -f` checks that lvc
-can run the spec (it refuses IPv6 and atstart at once), `lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
+can run the spec (it refuses atstart at once), `lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
 nodes, each command runs through the node's exec agent (or `lvc exec`
 where none answers; see AGENT_ROOT), `lvc delete` removes it. A directory
 per cluster lets scripts run side by side: `lvc up` holds its status
@@ -593,7 +593,7 @@ class LvcCluster(LDMSDCluster):
             json.dump(cls.manifest(spec), f, indent=1)
         os.replace(path + ".tmp", path)
         # lvc render builds the plan without the engine: what lvc does not
-        # run (IPv6, binds, ...) fails here at once, where lvc up
+        # run (atstart) fails here at once, where lvc up
         # would wait for its timeout.
         rc, _, err = _run(_lvc(ln, "render", "-f", path), merge=False)
         if rc:

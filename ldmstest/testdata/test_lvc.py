@@ -255,11 +255,11 @@ class PluginTest(PluginBase):
 
     def test_create_refuses_what_lvc_cannot_run_before_up(self):
         with open(self.answers, "w") as f:
-            json.dump([{"sub": "render", "rc": 1, "stderr": "lvc: spec.ipv6: "
-                        "IPv6 cluster networks: not supported by lvc yet\n"}], f)
+            json.dump([{"sub": "render", "rc": 1, "stderr": "lvc: spec.nodes[1].atstart: "
+                        "not supported by lvc yet\n"}], f)
         with self.assertRaises(RuntimeError) as e:
             lvc.LvcCluster._create(SPEC)
-        self.assertIn("spec.ipv6", str(e.exception))
+        self.assertIn("spec.nodes[1].atstart", str(e.exception))
         self.assertEqual([c["argv"][4] for c in self.calls()], ["render"])
         self.assertFalse(os.path.exists(os.path.join(self.base, NAME)))
 
