@@ -40,7 +40,7 @@ ldmsd_auth_ovis_test ldmsd_auth_test ldms_set_info_test ldmsd_long_config_test
 updtr_add_test updtr_del_test updtr_match_add_test updtr_match_del_test
 updtr_prdcr_add_test updtr_prdcr_del_test updtr_start_test updtr_status_test
 updtr_stop_test ldmsd_stream_status_test slurm_stream_test spank_notifier_test
-prdcr_subscribe_test"
+prdcr_subscribe_test ldms_ipv6_test"
 scripts=${LDMS_TEST_SCRIPTS:-$default_scripts}
 
 # Scripts of the suite this machine kind cannot run, and why (from reading
@@ -54,8 +54,7 @@ multi_store_sos_test|SOS (ovis-hpc/sos), built beside OVIS; not built here
 store_app_test|SOS (ovis-hpc/sos), built beside OVIS; not built here
 maestro_cfg_test|maestro (ovis-hpc/maestro) and SOS, neither built here (lvc runs its etcd daemons)
 maestro_raft_test|maestro (ovis-hpc/maestro) and SOS, neither built here (lvc runs its etcd daemons)
-maestro_schema_registry_test|maestro (ovis-hpc/maestro) and SOS, neither built here (lvc runs its etcd daemons)
-ldms_ipv6_test|an IPv6 overlay network; lvc does not make one yet"
+maestro_schema_registry_test|maestro (ovis-hpc/maestro) and SOS, neither built here (lvc runs its etcd daemons)"
 
 # The docker runtime as this machine lets it run, as ldms-test's own notes
 # measured it: an image with SSH host keys (lvc writes them at run time,
