@@ -88,3 +88,25 @@ func TestE2ENodeFormatMungeDomainsAndEtcd(t *testing.T) {
 		t.Errorf("describe lacks EtcdReady or MungeReady:\n%s", out)
 	}
 }
+
+// ldms-test's ipv6: true, declared in a node-format spec: the nodes'
+// names are their IPv6 addresses and localhost is ::1, as ldms-test's
+// /etc/hosts has them, and ssh reaches one node from another over IPv6.
+func TestE2EIPv6Cluster(t *testing.T) {
+	rt := testenv.Engine(t)
+	name := testenv.ClusterName(t, rt)
+	e := newLvcEnv(t)
+	m := "apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: " + name + "}\nspec:\n  image: " + testenv.Image() + "\n  ipv6: true\n  nodes:\n" +
+		"  - {hostname: a, daemons: [{name: sshd, type: sshd}]}\n" +
+		"  - {hostname: b, aliases: [bee], daemons: [{name: sshd, type: sshd}]}\n"
+	e.ok("up", "-f", e.writeManifest("ipv6.yaml", m), "--timeout", "2m")
+	for _, host := range []string{"localhost", "b", "bee"} {
+		out := strings.Fields(e.ok("exec", name, "a", "--", "getent", "hosts", host).stdout)
+		if len(out) == 0 || !strings.Contains(out[0], ":") || host == "localhost" && out[0] != "::1" {
+			t.Errorf("getent hosts %s on a = %q, want an IPv6 address (::1 for localhost)", host, out)
+		}
+	}
+	if out := e.ok("exec", name, "a", "--", "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "bee", "hostname").stdout; strings.TrimSpace(out) != "b" {
+		t.Errorf("ssh bee hostname on a = %q, want b", out)
+	}
+}
