@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 
@@ -28,9 +29,6 @@ func declaredNodes(c *v1.LDMSDCluster) (*Plan, *kind.Cluster, error) {
 	kc := &kind.Cluster{Spec: s, NodeFormat: true}
 	ovis := ovisEnv(s.OvisPrefix) // globs the host's prefix: once per plan
 	for i, ns := range nodes {
-		if err := supported(i, ns); err != nil {
-			return nil, nil, err
-		}
 		node := Node{
 			Index:         i + 1,
 			ContainerName: c.Metadata.Name + "-" + strconv.Itoa(i+1),
@@ -54,6 +52,14 @@ func declaredNodes(c *v1.LDMSDCluster) (*Plan, *kind.Cluster, error) {
 				}
 				node.Mounts = append(node.Mounts, mt)
 			}
+		}
+		if ns.Atstart != "" {
+			script, err := os.ReadFile(ns.Atstart)
+			if err != nil {
+				return nil, nil, fmt.Errorf("spec.nodes[%d].atstart: %w: %w", i, ErrHostFile, err)
+			}
+			node.Atstart, node.atstartHash = ns.Atstart, kind.Hash(string(script))
+			node.Files = append(node.Files, File{Path: AtstartPath, Content: string(script), Mode: 0o755})
 		}
 		kn := kind.Node{Hostname: ns.Hostname, Aliases: node.Aliases, Declared: ns.Daemons}
 		switch {
@@ -87,15 +93,6 @@ func declaredNodes(c *v1.LDMSDCluster) (*Plan, *kind.Cluster, error) {
 	return p, kc, nil
 }
 
-// ErrUnsupported is wrapped by Build's error for a valid spec that asks
-// for what lvc does not run yet.
-var ErrUnsupported = errors.New("not supported by lvc yet")
-
-// supported refuses what the ldms-test format declares but lvc does not
-// run yet, naming the field.
-func supported(i int, ns v1.NodeSpec) error {
-	if ns.Atstart != "" {
-		return fmt.Errorf("spec.nodes[%d].atstart: %w", i, ErrUnsupported)
-	}
-	return nil
-}
+// ErrHostFile is wrapped by Build's error for a valid spec naming a host
+// file that cannot be read (an atstart script).
+var ErrHostFile = errors.New("host file cannot be read")

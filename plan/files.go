@@ -15,7 +15,15 @@ const (
 	// LdsoConfPath points the dynamic linker at the OVIS libraries;
 	// ldconfig runs after it is written.
 	LdsoConfPath = "/etc/ld.so.conf.d/lvc-ovis.conf"
+	// AtstartPath is where a node's atstart script is written, as
+	// ldms-test's docker runtime puts it.
+	AtstartPath = "/atstart.sh"
 )
+
+// AtstartRun runs a node's atstart script once per container, as sh
+// lines: the docker runtime runs it once, after the container's start.
+const AtstartRun = "[ -e /var/lib/lvc/atstart.done ] || { /bin/bash " + AtstartPath +
+	" && mkdir -p /var/lib/lvc && touch /var/lib/lvc/atstart.done; }\n"
 
 // NodeFiles is everything written to node n: /etc/hosts from the nodes'
 // addresses (ips by hostname), the OVIS environment for login shells, the

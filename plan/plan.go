@@ -109,6 +109,10 @@ type Node struct {
 	Tmpfs []string
 	// Placement restricts the swarm node of the container, or is nil.
 	Placement *v1.Placement
+	// Atstart is the host path of ldms-test's atstart script, or "": it
+	// is written to AtstartPath and run once in the container, before
+	// its daemons start (AtstartRun).
+	Atstart string
 	// Daemons are every daemon of the node, of every kind the spec's
 	// services turn on, in start order (drivers/kinds).
 	Daemons []Daemon
@@ -116,7 +120,8 @@ type Node struct {
 	SlurmRole string
 	// Files are the daemons' files (the ldmsd config, the slurm files);
 	// NodeFiles adds what every node gets.
-	Files []File
+	Files       []File
+	atstartHash string
 	// ContainerHash is the hex SHA-256 of exactly what creating the
 	// container depends on (image, hostname, env, mounts, capabilities):
 	// when it changes, the container must be recreated. Role and aliases
@@ -387,7 +392,9 @@ func containerHash(n *Node) string {
 		Placement *v1.Placement `json:",omitempty"`
 		Ports     []v1.PortBind `json:",omitempty"`
 		Tmpfs     []string      `json:",omitempty"`
-	}{n.Image, n.Hostname, n.Env.Strings(), mounts, n.CapAdd, n.CapDrop, n.Placement, n.Ports, n.Tmpfs})
+		// The container it ran in is made again when the script changes.
+		Atstart string `json:",omitempty"`
+	}{n.Image, n.Hostname, n.Env.Strings(), mounts, n.CapAdd, n.CapDrop, n.Placement, n.Ports, n.Tmpfs, n.atstartHash})
 }
 
 // hashJSON hashes v's JSON encoding, which is stable for structs and

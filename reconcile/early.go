@@ -37,7 +37,8 @@ type earlyStarts struct {
 // planEarly prepares early starts for the new nodes among hosts, or
 // returns nil when ldmsd cannot start before the other services: it is
 // not asked for, OVIS is missing, or some ldmsd uses munge (munged and
-// its key come later).
+// its key come later). A node with an atstart script starts its ldmsd
+// after the script has run.
 func (s *state) planEarly(hosts []string, rank map[string]int) *earlyStarts {
 	if !wants(v1.ServiceLdmsd)(s.plan) || !fileExists(ovisLdmsd(s.obj)) {
 		return nil
@@ -45,7 +46,7 @@ func (s *state) planEarly(hosts []string, rank map[string]int) *earlyStarts {
 	e := &earlyStarts{rank: rank, done: map[string]chan struct{}{}, up: map[string]bool{}, failed: map[string]error{}}
 	for _, h := range hosts {
 		n := s.plan.Node(h)
-		if !s.created[h] || !slices.ContainsFunc(n.DaemonsOf(ldmsdKind), func(d plan.Daemon) bool { return d.Restart != v1.RestartManual }) {
+		if !s.created[h] || n.Atstart != "" || !slices.ContainsFunc(n.DaemonsOf(ldmsdKind), func(d plan.Daemon) bool { return d.Restart != v1.RestartManual }) {
 			continue
 		}
 		for _, d := range n.DaemonsOf(ldmsdKind) {

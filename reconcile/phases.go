@@ -403,7 +403,7 @@ func ensureFiles(ctx context.Context, s *state) error {
 			return err
 		}
 		files = append(files, more...)
-		return s.writeFiles(ctx, n.Hostname, s.containers[n.Hostname], s.boots[n.Hostname], files, manualPre(n))
+		return s.writeFiles(ctx, n.Hostname, s.containers[n.Hostname], s.boots[n.Hostname], files, atstart(n)+manualPre(n))
 	})
 	if err != nil {
 		return err
@@ -428,6 +428,15 @@ func (s *state) writeFiles(ctx context.Context, host string, c engine.Container,
 	}
 	s.r.files.written(boot, files)
 	return nil
+}
+
+// atstart runs n's atstart script, once per container, with its files:
+// before any daemon starts, as under ldms-test's docker runtime.
+func atstart(n *plan.Node) string {
+	if n.Atstart == "" {
+		return ""
+	}
+	return plan.AtstartRun
 }
 
 // manualPre is what the restart: manual daemons of n need before they

@@ -1,11 +1,13 @@
 package reconcile
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -407,6 +409,50 @@ func TestReconcileIPv6NetworkAndHosts(t *testing.T) {
 		}
 		if got := string(f.rt.Files(c.ID)["/etc/hosts"]); got != want {
 			t.Errorf("%s: /etc/hosts\n%s\nwant\n%s", c.Name, got, want)
+		}
+	}
+}
+
+// A node's atstart script is written to /atstart.sh and run with its
+// first files, before any daemon starts; a node without one runs none.
+func TestReconcileAtstartRunsWithTheFiles(t *testing.T) {
+	f := newFixture(t)
+	script := filepath.Join(f.dir, "atstart.sh")
+	if err := os.WriteFile(script, []byte("echo hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var calls []string // "NODE write" or "NODE start", in order
+	f.rt.SetHook(func(_ context.Context, c enginetest.Call) error {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case c.Op == "Exec" && slices.Equal(c.Argv, []string{"sh", "-s"}):
+			calls = append(calls, c.Node+" write")
+		case c.Op == "Start":
+			calls = append(calls, c.Node+" start")
+		}
+		return nil
+	})
+	f.manifestYAML("c", "  nodes:\n  - hostname: a\n    daemons: [{name: sshd, type: sshd}]\n  - hostname: b\n    atstart: "+script+"\n    daemons: [{name: sshd, type: sshd}]\n")
+	if st := f.reconcile("c"); !st.IsReady() {
+		t.Fatalf("phase %s, want Ready: %+v", st.Status.Phase, st.Status.Conditions)
+	}
+	mu.Lock()
+	order := slices.Clone(calls)
+	mu.Unlock()
+	if i, j := slices.Index(order, "b write"), slices.Index(order, "b start"); i < 0 || j < i {
+		t.Errorf("calls %q: want b's files written before its daemons start", order)
+	}
+	cs, _ := f.rt.Containers(t.Context(), "c")
+	for _, c := range cs {
+		scripts := f.rt.Scripts(c.ID)
+		ran := len(scripts) > 0 && strings.Contains(scripts[0], plan.AtstartRun)
+		if want := c.Node == "b"; ran != want {
+			t.Errorf("%s: atstart runs with the first files: %v, want %v", c.Node, ran, want)
+		}
+		if got, want := string(f.rt.Files(c.ID)[plan.AtstartPath]), map[string]string{"b": "echo hello\n"}[c.Node]; got != want {
+			t.Errorf("%s: %s = %q, want %q", c.Node, plan.AtstartPath, got, want)
 		}
 	}
 }

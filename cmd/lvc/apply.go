@@ -76,7 +76,7 @@ func loadValid(errOut io.Writer, stdin io.Reader, paths []string) ([]*v1.LDMSDCl
 			if len(d.Errs) > 0 || d.Cluster == nil {
 				continue
 			}
-			if _, err := plan.Build(d.Cluster); errors.Is(err, plan.ErrUnsupported) {
+			if _, err := plan.Build(d.Cluster); errors.Is(err, plan.ErrHostFile) {
 				errs = append(errs, fmt.Sprintf("%s doc %d: %v", f, d.Source.Doc, err))
 				continue
 			}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+
 	"github.com/ovis-hpc/lvc/internal/testenv"
 )
 
@@ -108,5 +110,36 @@ func TestE2EIPv6Cluster(t *testing.T) {
 	}
 	if out := e.ok("exec", name, "a", "--", "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "bee", "hostname").stdout; strings.TrimSpace(out) != "b" {
 		t.Errorf("ssh bee hostname on a = %q, want b", out)
+	}
+}
+
+// ldms-test's atstart: the node's script runs once in its container,
+// before its daemons, and not again when the container restarts and
+// gets its files again.
+func TestE2EAtstartRunsOncePerContainer(t *testing.T) {
+	rt := testenv.Engine(t)
+	name := testenv.ClusterName(t, rt)
+	e := newLvcEnv(t)
+	script := filepath.Join(t.TempDir(), "atstart.sh")
+	if err := os.WriteFile(script, []byte("echo ran >>/var/tmp/atstart.log\ntest ! -e /run/sshd.pid || echo sshd was up >>/var/tmp/atstart.log\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := "apiVersion: lvc/v1\nkind: LDMSDCluster\nmetadata: {name: " + name + "}\nspec:\n  image: " + testenv.Image() + "\n  nodes:\n" +
+		"  - {hostname: a, daemons: [{name: sshd, type: sshd}]}\n" +
+		"  - {hostname: b, atstart: " + script + ", daemons: [{name: sshd, type: sshd}]}\n"
+	file := e.writeManifest("atstart.yaml", m)
+	e.ok("up", "-f", file, "--timeout", "2m")
+	if out := e.ok("exec", name, "b", "--", "cat", "/var/tmp/atstart.log").stdout; out != "ran\n" {
+		t.Errorf("b's atstart log = %q, want one run, before sshd", out)
+	}
+	if r := e.lvc("exec", name, "a", "--", "test", "-e", "/atstart.sh"); r.code == 0 {
+		t.Errorf("a, which has no atstart, has /atstart.sh")
+	}
+	if err := rt.Client().ContainerRestart(t.Context(), name+"-2", container.StopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.ok("up", "-f", file, "--timeout", "2m")
+	if out := e.ok("exec", name, "b", "--", "cat", "/var/tmp/atstart.log").stdout; out != "ran\n" {
+		t.Errorf("b's atstart log after a restart = %q, want the one run", out)
 	}
 }

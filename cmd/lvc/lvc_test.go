@@ -262,35 +262,34 @@ func TestGraph(t *testing.T) {
 	}
 }
 
-// A valid spec asking for what lvc does not run yet fails validate,
-// naming the field.
-func TestValidateUnsupported(t *testing.T) {
-	_, errOut, err := execute(t, "validate", "-f", atstartSpec(t))
-	if err == nil || !strings.Contains(errOut, "spec.nodes[1].atstart") || !strings.Contains(errOut, "not supported by lvc yet") {
-		t.Errorf("validate of a node with atstart = %v, stderr %q; want an error naming spec.nodes[1].atstart", err, errOut)
+// A valid spec naming a host file that cannot be read (an atstart script)
+// fails validate, naming the field and the file.
+func TestValidateUnreadableHostFile(t *testing.T) {
+	_, errOut, err := execute(t, "validate", "-f", atstartSpec(t, "/nonexistent/atstart.sh"))
+	if err == nil || !strings.Contains(errOut, "spec.nodes[1].atstart") || !strings.Contains(errOut, "/nonexistent/atstart.sh") {
+		t.Errorf("validate with a missing atstart script = %v, stderr %q; want an error naming spec.nodes[1].atstart and the file", err, errOut)
 	}
-	if out, _, err := execute(t, "validate", "-f", "../../apis/v1/testdata/ldms-test/ldms_ipv6_test.yaml"); err != nil || !strings.Contains(out, "valid") {
-		t.Errorf("validate of ldms_ipv6_test = %v, %q; want valid", err, out)
-	}
-	if out, _, err := execute(t, "validate", "-f", "../../apis/v1/testdata/ldms-test/agg_test.yaml"); err != nil || !strings.Contains(out, "valid") {
-		t.Errorf("validate of agg_test = %v, %q; want valid", err, out)
-	}
-}
-
-// lvc up and apply refuse at once what lvc does not run yet, before they
-// touch the engine or the manifests directory.
-func TestUpRefusesUnsupported(t *testing.T) {
-	for _, cmd := range []string{"up", "apply"} {
-		_, errOut, err := execute(t, "--manifests", t.TempDir(), "--status-dir", t.TempDir(), cmd, "-f", atstartSpec(t))
-		if err == nil || !strings.Contains(errOut, "spec.nodes[1].atstart") || !strings.Contains(errOut, "not supported by lvc yet") {
-			t.Errorf("lvc %s of a node with atstart = %v, stderr %q; want an error naming spec.nodes[1].atstart", cmd, err, errOut)
+	for _, f := range []string{atstartSpec(t, "/bin/true"), "../../apis/v1/testdata/ldms-test/ldms_ipv6_test.yaml", "../../apis/v1/testdata/ldms-test/agg_test.yaml"} {
+		if out, _, err := execute(t, "validate", "-f", f); err != nil || !strings.Contains(out, "valid") {
+			t.Errorf("validate of %s = %v, %q; want valid", f, err, out)
 		}
 	}
 }
 
-// atstartSpec writes an ldms-test spec whose second node has an atstart
-// command, which lvc does not run yet.
-func atstartSpec(t *testing.T) string {
+// lvc up and apply refuse at once a spec naming a host file that cannot
+// be read, before they touch the engine or the manifests directory.
+func TestUpRefusesUnreadableHostFile(t *testing.T) {
+	for _, cmd := range []string{"up", "apply"} {
+		_, errOut, err := execute(t, "--manifests", t.TempDir(), "--status-dir", t.TempDir(), cmd, "-f", atstartSpec(t, "/nonexistent/atstart.sh"))
+		if err == nil || !strings.Contains(errOut, "spec.nodes[1].atstart") || !strings.Contains(errOut, "/nonexistent/atstart.sh") {
+			t.Errorf("lvc %s with a missing atstart script = %v, stderr %q; want an error naming spec.nodes[1].atstart and the file", cmd, err, errOut)
+		}
+	}
+}
+
+// atstartSpec writes an ldms-test spec whose second node runs the host
+// script atstart at its start.
+func atstartSpec(t *testing.T, atstart string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "atstart.yaml")
 	spec := `apiVersion: lvc/v1
@@ -302,7 +301,7 @@ spec:
   - hostname: a
     daemons: [{name: sshd, type: sshd}]
   - hostname: b
-    atstart: /bin/true
+    atstart: ` + atstart + `
     daemons: [{name: sshd, type: sshd}]
 `
 	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {

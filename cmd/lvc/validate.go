@@ -55,7 +55,7 @@ func runValidate(out, errOut io.Writer, stdin io.Reader, paths []string) error {
 		case len(docs) == 0:
 			fmt.Fprintf(errOut, "%s: no documents\n", f)
 			bad++
-		case unsupported(errOut, f, docs):
+		case unrunnable(errOut, f, docs):
 			bad++
 		default:
 			fmt.Fprintf(out, "%s: valid\n", f)
@@ -67,12 +67,12 @@ func runValidate(out, errOut io.Writer, stdin io.Reader, paths []string) error {
 	return nil
 }
 
-// unsupported prints, and reports, the valid documents asking for what
-// lvc does not run yet (plan.ErrUnsupported).
-func unsupported(errOut io.Writer, file string, docs []v1.Document) bool {
+// unrunnable prints, and reports, the valid documents lvc cannot run as
+// they stand: they name a host file that cannot be read (plan.ErrHostFile).
+func unrunnable(errOut io.Writer, file string, docs []v1.Document) bool {
 	found := false
 	for _, d := range docs {
-		if _, err := plan.Build(d.Cluster); errors.Is(err, plan.ErrUnsupported) {
+		if _, err := plan.Build(d.Cluster); errors.Is(err, plan.ErrHostFile) {
 			fmt.Fprintf(errOut, "%s doc %d: %v\n", file, d.Source.Doc, err)
 			found = true
 		}

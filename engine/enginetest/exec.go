@@ -52,6 +52,7 @@ func (w *world) run(c *container, argv []string, stdin []byte) engine.ExecResult
 	switch {
 	case len(argv) == 2 && name == "sh" && argv[1] == "-s":
 		w.count("write")
+		c.scripts = append(c.scripts, string(stdin))
 		for p, data := range parseWriteScript(string(stdin)) {
 			c.files[p] = data
 		}

@@ -49,9 +49,10 @@ type world struct {
 }
 
 type container struct {
-	c     engine.Container
-	files map[string][]byte
-	procs []proc
+	c       engine.Container
+	files   map[string][]byte
+	scripts []string // the sh -s scripts run, in order
+	procs   []proc
 }
 
 // proc is one row of a container's process table.
@@ -537,6 +538,17 @@ func (f *Fake) Files(ref string) map[string][]byte {
 		out[p] = slices.Clone(data)
 	}
 	return out
+}
+
+// Scripts returns the sh -s scripts run in container ref (name or ID), in
+// order: WriteFiles's, with what runs after the files.
+func (f *Fake) Scripts(ref string) []string {
+	f.w.mu.Lock()
+	defer f.w.mu.Unlock()
+	if c := f.w.find(ref); c != nil {
+		return slices.Clone(c.scripts)
+	}
+	return nil
 }
 
 // Processes returns the process table of container ref (name or ID).
