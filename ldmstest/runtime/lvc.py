@@ -15,7 +15,7 @@ as the script wrote it (templates, "!extends", %attr%), plus `restart: manual`
 directory, in a directory of its own per cluster (DIR/NAME: manifest.json,
 spec.json, lvc's clusters/ and status/; DIR defaults to ~/.lvc/ldms-test),
 and drives lvc through its command line: `lvc render -f` checks that lvc
-can run the spec (it refuses atstart at once), `lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
+can run the spec (an atstart script it cannot read fails at once), `lvc up -f` creates the cluster, `lvc get NAME -o json` finds it and its
 nodes, each command runs through the node's exec agent (or `lvc exec`
 where none answers; see AGENT_ROOT), `lvc delete` removes it. A directory
 per cluster lets scripts run side by side: `lvc up` holds its status
@@ -91,6 +91,10 @@ CONFIG = {
     "up_timeout": "10m",
 }
 
+# What the module takes from ldms-test's own [ldms-test] section: atstart,
+# the script a node runs at its start unless its spec names one.
+LDMS_TEST = {"atstart": None}
+
 # Seconds between the two lvc delete after a failed lvc up.
 CLEANUP_PAUSE = 2
 
@@ -103,8 +107,13 @@ def get_cluster_class():
 
 
 def process_config(conf):
-    """Take the [lvc] section of ldms-test's configuration, if any."""
-    if conf is None or not conf.has_section("lvc"):
+    """Take the [lvc] section of ldms-test's configuration, if any, and
+    the atstart of its [ldms-test] section."""
+    if conf is None:
+        return
+    if conf.has_section("ldms-test"):
+        LDMS_TEST["atstart"] = conf["ldms-test"].get("atstart") or None
+    if not conf.has_section("lvc"):
         return
     sect = conf["lvc"]
     for key in CONFIG:
@@ -568,6 +577,9 @@ class LvcCluster(LDMSDCluster):
         """The LDMSDCluster manifest (a dict) of an ldms-test spec dict."""
         sp = json.loads(json.dumps(spec))  # plain dicts and lists
         sp.setdefault("restart", "manual")
+        if LDMS_TEST["atstart"]:  # the docker runtime's default, as it takes it
+            for n in sp.get("nodes") or []:
+                n.setdefault("atstart", LDMS_TEST["atstart"])
         sp["name"] = lvc_name(sp["name"])
         return {
             "apiVersion": API_VERSION,
@@ -592,9 +604,9 @@ class LvcCluster(LDMSDCluster):
         with open(path + ".tmp", "w") as f:
             json.dump(cls.manifest(spec), f, indent=1)
         os.replace(path + ".tmp", path)
-        # lvc render builds the plan without the engine: what lvc does not
-        # run (atstart) fails here at once, where lvc up
-        # would wait for its timeout.
+        # lvc render builds the plan without the engine: what lvc cannot
+        # run (an atstart script it cannot read) fails here at once, where
+        # lvc up would wait for its timeout.
         rc, _, err = _run(_lvc(ln, "render", "-f", path), merge=False)
         if rc:
             shutil.rmtree(d, ignore_errors=True)

@@ -102,8 +102,8 @@ class PluginBase(unittest.TestCase):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
         os.environ["FAKE_LVC_LOG"] = self.log
         os.environ["FAKE_LVC_ANSWERS"] = self.answers
-        saved_conf = dict(lvc.CONFIG)
-        self.addCleanup(lambda: lvc.CONFIG.update(saved_conf))
+        saved_conf, saved_ldms_test = dict(lvc.CONFIG), dict(lvc.LDMS_TEST)
+        self.addCleanup(lambda: (lvc.CONFIG.update(saved_conf), lvc.LDMS_TEST.update(saved_ldms_test)))
         lvc.CONFIG.update({"lvc": "lvc", "dir": self.base, "up_timeout": "10m"})
         pause = lvc.CLEANUP_PAUSE
         self.addCleanup(setattr, lvc, "CLEANUP_PAUSE", pause)
@@ -172,6 +172,16 @@ class PluginTest(PluginBase):
         conf.read_dict({"lvc": {"lvc": "/x/lvc", "dir": "/x/d", "up_timeout": "3m"}})
         lvc.process_config(conf)
         self.assertEqual(lvc.CONFIG, {"lvc": "/x/lvc", "dir": "/x/d", "up_timeout": "3m"})
+        self.assertIsNone(lvc.LDMS_TEST["atstart"])
+
+    def test_conf_atstart_is_every_nodes_unless_its_own(self):
+        import configparser
+        conf = configparser.ConfigParser()
+        conf.read_dict({"ldms-test": {"runtime": "lvc", "atstart": "/x/all.sh"}})
+        lvc.process_config(conf)
+        spec = {"name": "t", "nodes": [{"hostname": "a"}, {"hostname": "b", "atstart": "/x/b.sh"}]}
+        nodes = lvc.LvcCluster.manifest(spec)["spec"]["nodes"]
+        self.assertEqual([n.get("atstart") for n in nodes], ["/x/all.sh", "/x/b.sh"])
 
     # -- spec -> manifest, create ----------------------------------------
     def test_create_writes_manifest_and_runs_up(self):
@@ -256,7 +266,7 @@ class PluginTest(PluginBase):
     def test_create_refuses_what_lvc_cannot_run_before_up(self):
         with open(self.answers, "w") as f:
             json.dump([{"sub": "render", "rc": 1, "stderr": "lvc: spec.nodes[1].atstart: "
-                        "not supported by lvc yet\n"}], f)
+                        "host file cannot be read: open /x.sh: no such file or directory\n"}], f)
         with self.assertRaises(RuntimeError) as e:
             lvc.LvcCluster._create(SPEC)
         self.assertIn("spec.nodes[1].atstart", str(e.exception))
