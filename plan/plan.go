@@ -64,7 +64,7 @@ func ovisEnv(prefix string) v1.Env {
 // container and daemon needs. It is computed by Build and never changed.
 type Plan struct {
 	Cluster string
-	// Network is the overlay network's name (the cluster name).
+	// Network is the cluster network's name (the cluster name).
 	Network string
 	// Subnet is the network's CIDR, or empty to let Docker choose.
 	Subnet string
@@ -112,7 +112,8 @@ type Node struct {
 	// Atstart is the host path of ldms-test's atstart script, or "": it
 	// is written to AtstartPath and run once in the container, before
 	// its daemons start (AtstartRun).
-	Atstart string
+	Atstart     string
+	atstartHash string // of the script, in ContainerHash
 	// Daemons are every daemon of the node, of every kind the spec's
 	// services turn on, in start order (drivers/kinds).
 	Daemons []Daemon
@@ -120,8 +121,7 @@ type Node struct {
 	SlurmRole string
 	// Files are the daemons' files (the ldmsd config, the slurm files);
 	// NodeFiles adds what every node gets.
-	Files       []File
-	atstartHash string
+	Files []File
 	// ContainerHash is the hex SHA-256 of exactly what creating the
 	// container depends on (image, hostname, env, mounts, capabilities):
 	// when it changes, the container must be recreated. Role and aliases

@@ -69,7 +69,16 @@ func ensureNetwork(ctx context.Context, s *state) error {
 		return err
 	}
 	s.network = n
-	s.setCondition(v1.ConditionNetworkReady, v1.ConditionTrue, "Exists", "overlay network "+n.Name)
+	if n.IPv6 != s.plan.IPv6 {
+		// A network is not changed in place: its containers would lose it.
+		s.setCondition(v1.ConditionNetworkReady, v1.ConditionFalse, "IPv6Differs", fmt.Sprintf("network %s was made with ipv6: %v and the spec says %v: lvc delete and up again to remake it", n.Name, n.IPv6, s.plan.IPv6))
+		return nil
+	}
+	what := "overlay network "
+	if n.IPv6 {
+		what = "IPv6 bridge network "
+	}
+	s.setCondition(v1.ConditionNetworkReady, v1.ConditionTrue, "Exists", what+n.Name)
 	return nil
 }
 

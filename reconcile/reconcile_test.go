@@ -456,3 +456,22 @@ func TestReconcileAtstartRunsWithTheFiles(t *testing.T) {
 		}
 	}
 }
+
+// A cluster whose spec turns ipv6 on after its network was made says so:
+// the network is not remade under its containers.
+func TestReconcileIPv6ChangeIsReported(t *testing.T) {
+	f := newFixture(t)
+	nodes := "  nodes:\n  - hostname: a\n    daemons: [{name: sshd, type: sshd}]\n"
+	f.manifestYAML("c", nodes)
+	if st := f.reconcile("c"); !st.IsReady() {
+		t.Fatalf("phase %s, want Ready", st.Status.Phase)
+	}
+	f.manifestYAML("c", "  ipv6: true\n"+nodes)
+	st := f.reconcile("c")
+	if c := st.Condition(v1.ConditionNetworkReady); c == nil || c.Status != v1.ConditionFalse || c.Reason != "IPv6Differs" || !strings.Contains(c.Message, "lvc delete") {
+		t.Errorf("NetworkReady = %+v, want False IPv6Differs telling to delete and up again", c)
+	}
+	if got := f.rt.Mutations()["createNetwork"]; got != 1 {
+		t.Errorf("%d networks made, want the one", got)
+	}
+}
